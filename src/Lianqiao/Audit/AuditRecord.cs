@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Lianqiao.Organizations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Lianqiao.Audit;
+
+/// <summary>One append-only line of the audit store. Never updated, never deleted.</summary>
+public sealed class AuditRecord
+{
+    public long Id { get; set; }
+    public DateTimeOffset At { get; set; }
+    /// <summary>Dotted verb, e.g. "auth.sign-in", "key.issue", "key.revoke", "role.change".</summary>
+    public required string Action { get; set; }
+    public required string Outcome { get; set; }
+    public string? ActorKind { get; set; }
+    public string? ActorId { get; set; }
+    public string? ActorName { get; set; }
+    public Guid? DepartmentId { get; set; }
+    public string? TargetType { get; set; }
+    public string? TargetId { get; set; }
+    /// <summary>JSON with the action's particulars.</summary>
+    public string? Detail { get; set; }
+    public string? RemoteIp { get; set; }
+    public string? RequestId { get; set; }
+
+    public AuditRecordDto AsDto() => new(Id, At, Action, Outcome, ActorKind, ActorId, ActorName, DepartmentId, TargetType, TargetId, Detail, RemoteIp, RequestId);
+}
+
+public sealed record AuditRecordDto(long Id, DateTimeOffset At, string Action, string Outcome, string? ActorKind, string? ActorId,
+    string? ActorName, Guid? DepartmentId, string? TargetType, string? TargetId, string? Detail, string? RemoteIp, string? RequestId);
+
+/// <summary>What a module hands to <see cref="IAuditLog"/>.</summary>
+public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Success)
+{
+    public string? ActorKind { get; init; }
+    public string? ActorId { get; init; }
+    public string? ActorName { get; init; }
+    public Guid? DepartmentId { get; init; }
+    public string? TargetType { get; init; }
+    public string? TargetId { get; init; }
+    public object? Detail { get; init; }
+    public string? RemoteIp { get; init; }
+    public string? RequestId { get; init; }
+
+    /// <summary>An entry whose actor is the caller of <paramref name="http"/>.</summary>
+    public static AuditEntry For(HttpContext http, string action, string? targetType = null, string? targetId = null,
+        object? detail = null, string outcome = AuditOutcome.Success)
+    {
+        var caller = Caller.From(http.User);
+        return new AuditEntry(action, outcome)
+        {
+            ActorKind = caller?.Kind.ToString(),
+            ActorId = caller?.Id,
+            ActorName = caller?.Name,
+            DepartmentId = caller?.DepartmentId,
+            TargetType = targetType,
+            TargetId = targetId,
+            Detail = detail,
+            RemoteIp = http.Connection.RemoteIpAddress?.ToString(),
+            RequestId = http.TraceIdentifier,
+        };
+    }
+
+    internal AuditRecord ToRecord(DateTimeOffset at) => new()
+    {
+        At = at,
+        Action = Action,
+        Outcome = Outcome,
+        ActorKind = ActorKind,
+        ActorId = ActorId,
+        ActorName = ActorName,
+        DepartmentId = DepartmentId,
+        TargetType = TargetType,
+        TargetId = TargetId,
+        Detail = Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail),
+        RemoteIp = RemoteIp,
+        RequestId = RequestId,
+    };
+}
+
+public static class AuditOutcome
+{
+    public const string Success = "success";
+    public const string Failure = "failure";
+    public const string Denied = "denied";
+}
+
+internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditRecord>
+{
+    public void Configure(EntityTypeBuilder<AuditRecord> b)
+    {
+        b.ToTable("audit_records");
+        b.Property(r => r.Action).HasMaxLength(64);
+        b.Property(r => r.Outcome).HasMaxLength(16);
+        b.Property(r => r.ActorKind).HasMaxLength(16);
+        b.Property(r => r.ActorId).HasMaxLength(64);
+        b.Property(r => r.ActorName).HasMaxLength(200);
+        b.Property(r => r.TargetType).HasMaxLength(64);
+        b.Property(r => r.TargetId).HasMaxLength(200);
+        b.Property(r => r.RemoteIp).HasMaxLength(64);
+        b.Property(r => r.RequestId).HasMaxLength(64);
+        b.HasIndex(r => r.At);
+        b.HasIndex(r => new { r.Action, r.At });
+    }
+}

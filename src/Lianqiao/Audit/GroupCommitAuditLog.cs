@@ -1,0 +1,86 @@
+using System.Threading.Channels;
+using Lianqiao.Data;
+
+namespace Lianqiao.Audit;
+
+public interface IAuditLog
+{
+    /// <summary>Completes once the record is committed: callers may rely on it being durable.</summary>
+    Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Group commit: records from concurrent requests share one transaction, and each caller awaits
+/// that commit. Auditing stays durable without turning every request into its own fsync.
+/// The writer loop starts on first use, so start-up work (seeding, the CLI) is audited before the host runs.
+/// </summary>
+internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<GroupCommitAuditLog> logger)
+    : IAuditLog, IHostedService, IAsyncDisposable
+{
+    const int MaxBatch = 1000;
+    readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    readonly Lock startLock = new();
+    Task? loop;
+
+    sealed record Pending(AuditRecord Record, TaskCompletionSource Committed);
+
+    public Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        EnsureStarted();
+        var pending = new Pending(entry.ToRecord(time.GetUtcNow()), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending)) throw new InvalidOperationException("The audit log is shut down.");
+        return pending.Committed.Task.WaitAsync(cancellationToken);
+    }
+
+    void EnsureStarted()
+    {
+        if (loop is not null) return;
+        lock (startLock) loop ??= Task.Run(RunAsync);
+    }
+
+    async Task RunAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        // Ends when the writer is completed and everything queued has been written.
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item)) batch.Add(item);
+            await CommitAsync(batch);
+        }
+    }
+
+    async Task CommitAsync(List<Pending> batch)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
+            db.Set<AuditRecord>().AddRange(batch.Select(p => p.Record));
+            await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var p in batch) p.Committed.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            LogBatchFailed(ex, batch.Count);
+            foreach (var p in batch) p.Committed.TrySetException(ex);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        EnsureStarted();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Writer.TryComplete();
+        if (loop is not null) await loop.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Audit batch of {Count} records failed to commit")]
+    partial void LogBatchFailed(Exception ex, int count);
+}

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using Lianqiao.Audit;
+using Lianqiao.Data;
+using Lianqiao.Hosting;
+using Lianqiao.Organizations;
+using Microsoft.AspNetCore.Identity;
+
+namespace Lianqiao.Cli;
+
+/// <summary>
+/// The command line. The forms here are a contract (README, users' scripts, acceptance checks):
+/// serve, migrate, admin create-key, admin set-password.
+/// </summary>
+public static class LianqiaoCli
+{
+    static readonly Option<string> DataOption = new("--data") { Description = "数据目录 / data folder (SQLite file inside)", DefaultValueFactory = _ => "./lianqiao-data" };
+    static readonly Option<string?> DbOption = new("--db") { Description = "PostgreSQL 连接串 / PostgreSQL connection string (or LIANQIAO_DB, or \"database\" in DATA/lianqiao.json)" };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var urls = new Option<string>("--urls") { Description = "监听地址 / listen address", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var demo = new Option<bool>("--demo") { Description = "创建演示数据与账号 / create the demo city, accounts and data" };
+        var serve = new Command("serve", "启动平台 / run the platform") { urls, DataOption, DbOption, demo };
+        serve.SetAction((r, ct) => ServeAsync(HostSettings.Resolve(r.GetValue(DataOption), r.GetValue(DbOption), r.GetValue(urls), r.GetValue(demo)), ct));
+
+        var migrate = new Command("migrate", "升级数据库结构 / apply database migrations") { DataOption, DbOption };
+        migrate.SetAction((r, ct) => MigrateAsync(Settings(r), ct));
+
+        var user = new Option<string>("--user") { Description = "用户名 / user name", Required = true };
+        var createKey = new Command("create-key", "为用户签发 API 密钥（stdout 最后一行）/ issue an API key for a user (last line of stdout)") { user, DataOption, DbOption };
+        createKey.SetAction((r, ct) => CreateKeyAsync(Settings(r), r.GetValue(user)!, ct));
+        var setPassword = new Command("set-password", "重置用户密码（随机生成）/ reset a user's password to a new random one") { user, DataOption, DbOption };
+        setPassword.SetAction((r, ct) => SetPasswordAsync(Settings(r), r.GetValue(user)!, ct));
+        var admin = new Command("admin", "管理命令 / administration") { createKey, setPassword };
+
+        var root = new RootCommand("连桥 Lianqiao — 政务数据共享交换与开放平台 / government data sharing, exchange and open-data platform")
+        {
+            serve, migrate, admin,
+        };
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    static HostSettings Settings(ParseResult r) => HostSettings.Resolve(r.GetValue(DataOption), r.GetValue(DbOption));
+
+    static async Task<int> ServeAsync(HostSettings settings, CancellationToken ct)
+    {
+        await using var app = LianqiaoApp.Build(settings);
+        StartupReport report;
+        try
+        {
+            report = await LianqiaoApp.PrepareAsync(app, settings.Demo, ct);
+        }
+        catch (StartupRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 2;
+        }
+        if (report.Admin is { } a)
+        {
+            Console.WriteLine("首次启动：已创建平台管理员（密码只显示这一次）/ First start: platform admin created (password shown once):");
+            Console.WriteLine($"  user: {a.UserName}   password: {a.Password}");
+        }
+        if (report.DemoCredentials.Count > 0)
+        {
+            Console.WriteLine($"演示账号（也写入 {Path.Combine(settings.DataDirectory, "demo-accounts.txt")}）/ Demo accounts:");
+            foreach (var line in report.DemoCredentials) Console.WriteLine("  " + line.Replace('\t', ' '));
+        }
+        Console.WriteLine($"数据库 / database: {(settings.UsesPostgres ? "PostgreSQL" : settings.SqlitePath)}");
+        await app.StartAsync(ct);
+        foreach (var address in app.Urls) Console.WriteLine($"连桥已启动 / Lianqiao is listening on: {address}");
+        await app.WaitForShutdownAsync(ct);
+        return 0;
+    }
+
+    static async Task<int> MigrateAsync(HostSettings settings, CancellationToken ct)
+    {
+        await using var app = LianqiaoApp.Build(settings);
+        var schema = app.Services.GetRequiredService<DatabaseSchema>();
+        var (state, unknown) = await schema.InspectAsync(ct);
+        if (state == SchemaState.Newer)
+        {
+            await Console.Error.WriteLineAsync($"数据库版本比本程序新 / database is newer than this build: {string.Join(", ", unknown)}");
+            return 2;
+        }
+        await schema.MigrateAsync(ct);
+        Console.WriteLine("数据库已是最新结构 / database schema is up to date");
+        return 0;
+    }
+
+    /// <summary>Runs <paramref name="work"/> against a prepared database without listening on a port.</summary>
+    static async Task<int> WithServicesAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
+    {
+        await using var app = LianqiaoApp.Build(settings);
+        try
+        {
+            var report = await LianqiaoApp.PrepareAsync(app, demo: false, ct);
+            if (report.Admin is { } a)
+                await Console.Error.WriteLineAsync($"首次启动：平台管理员 {a.UserName} 的密码（只显示这一次）/ first start, admin password (shown once): {a.Password}");
+        }
+        catch (StartupRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 2;
+        }
+        await using var scope = app.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider);
+    }
+
+    static Task<int> CreateKeyAsync(HostSettings settings, string userName, CancellationToken ct) =>
+        WithServicesAsync(settings, async sp =>
+        {
+            var user = await sp.GetRequiredService<UserManager<User>>().FindByNameAsync(userName);
+            if (user is null)
+            {
+                await Console.Error.WriteLineAsync($"用户不存在 / no such user: {userName}");
+                return 1;
+            }
+            var issued = await sp.GetRequiredService<KeyService>().IssueAsync(PrincipalKind.User, user.Id, "cli", null,
+                new AuditEntry("key.issue") { ActorKind = "System", ActorName = "cli" }, ct);
+            Console.WriteLine(issued.Secret);
+            return 0;
+        }, ct);
+
+    static Task<int> SetPasswordAsync(HostSettings settings, string userName, CancellationToken ct) =>
+        WithServicesAsync(settings, async sp =>
+        {
+            var password = await sp.GetRequiredService<AccountService>().ResetPasswordAsync(userName,
+                new AuditEntry("user.password-reset") { ActorKind = "System", ActorName = "cli" });
+            if (password is null)
+            {
+                await Console.Error.WriteLineAsync($"用户不存在 / no such user: {userName}");
+                return 1;
+            }
+            Console.WriteLine(password);
+            return 0;
+        }, ct);
+}

@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Lianqiao.Data;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Lianqiao.Organizations;
+
+/// <summary>
+/// Accepts "Authorization: Bearer &lt;key&gt;" and a bare "Authorization: &lt;key&gt;" (what CKAN clients send).
+/// Every request looks the key up in the database, so a revoke takes effect on every node at once.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    LianqiaoDb db, TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public static string? ReadKey(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString().Trim();
+        if (header.Length == 0) return null;
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header;
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var secret = ReadKey(Request);
+        if (secret is null) return AuthenticateResult.NoResult();
+        var hash = ApiKey.HashOf(secret);
+        var key = await db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
+        var now = time.GetUtcNow();
+        if (key is null) return AuthenticateResult.Fail("unknown key");
+        if (key.RevokedAt is not null) return AuthenticateResult.Fail("revoked key");
+        if (key.ExpiresAt <= now) return AuthenticateResult.Fail("expired key");
+
+        var identity = await BuildIdentityAsync(key);
+        if (identity is null) return AuthenticateResult.Fail("key owner no longer exists");
+
+        // Throttled so a busy key costs one write a minute, not one per request.
+        if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
+        {
+            var stale = now - LastUsedResolution;
+            await db.Set<ApiKey>().Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < stale))
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
+        }
+        Context.Items[typeof(ApiKey)] = key.Id;
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    async Task<ClaimsIdentity?> BuildIdentityAsync(ApiKey key)
+    {
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, key.OwnerId),
+            new(Caller.KindClaim, key.OwnerKind.ToString()),
+        };
+        switch (key.OwnerKind)
+        {
+            case PrincipalKind.User:
+                var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == key.OwnerId);
+                if (user is null || (user.LockoutEnd is { } end && end > time.GetUtcNow())) return null;
+                claims.Add(new Claim(ClaimTypes.Name, user.UserName ?? user.Id));
+                if (user.DepartmentId is { } dept) claims.Add(new Claim(Caller.DepartmentClaim, dept.ToString()));
+                var roles = await (from ur in db.Set<IdentityUserRole<string>>()
+                                   join r in db.Roles on ur.RoleId equals r.Id
+                                   where ur.UserId == user.Id
+                                   select r.Name).ToListAsync();
+                claims.AddRange(roles.Where(r => r is not null).Select(r => new Claim(ClaimTypes.Role, r!)));
+                break;
+            case PrincipalKind.Application:
+                var appId = Guid.TryParse(key.OwnerId, out var a1) ? a1 : Guid.Empty;
+                var app = await db.Set<ConsumerApp>().AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId);
+                if (app is null || app.Disabled) return null;
+                claims.Add(new Claim(ClaimTypes.Name, app.Name));
+                claims.Add(new Claim(Caller.DepartmentClaim, app.DepartmentId.ToString()));
+                break;
+            case PrincipalKind.Developer:
+                var developerId = Guid.TryParse(key.OwnerId, out var d1) ? d1 : Guid.Empty;
+                var developer = await db.Set<Developer>().AsNoTracking().FirstOrDefaultAsync(d => d.Id == developerId);
+                if (developer is null) return null;
+                claims.Add(new Claim(ClaimTypes.Name, developer.DisplayName));
+                break;
+        }
+        return new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role);
+    }
+}
+
+/// <summary>Adds the department and principal kind to the sign-in cookie, so cookie and key callers look alike.</summary>
+internal sealed class LianqiaoClaimsFactory(UserManager<User> users, RoleManager<IdentityRole> roles, IOptions<IdentityOptions> options)
+    : UserClaimsPrincipalFactory<User, IdentityRole>(users, roles, options)
+{
+    protected override async Task<ClaimsIdentity> GenerateClaimsAsync(User user)
+    {
+        var identity = await base.GenerateClaimsAsync(user);
+        identity.AddClaim(new Claim(Caller.KindClaim, nameof(PrincipalKind.User)));
+        if (user.DepartmentId is { } dept) identity.AddClaim(new Claim(Caller.DepartmentClaim, dept.ToString()));
+        return identity;
+    }
+}

@@ -1,0 +1,3 @@
+using Lianqiao.Cli;
+
+return await LianqiaoCli.RunAsync(args);
