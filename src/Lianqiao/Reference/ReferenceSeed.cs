@@ -9,7 +9,7 @@ namespace Lianqiao.Reference;
 /// </summary>
 internal sealed class ReferenceSeed : ISeedStep
 {
-    public string Id => "reference/001-code-tables-and-calendar";
+    public string Id => "p1-reference/001-code-tables-and-calendar";
     public bool DemoOnly => false;
 
     public async Task ApplyAsync(SeedContext context, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ namespace Lianqiao.Seeding;
 /// <summary>The demo city's departments, personas and consumer systems (shared/design/journeys.md).</summary>
 internal sealed class OrganizationsDemoSeed : ISeedStep
 {
-    public string Id => "organizations/001-demo-city";
+    public string Id => "p1-organizations/001-demo-city";
     public bool DemoOnly => true;
 
     internal static readonly string[] DepartmentNames =

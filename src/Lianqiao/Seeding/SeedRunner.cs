@@ -10,7 +10,10 @@ namespace Lianqiao.Seeding;
 /// </summary>
 public interface ISeedStep
 {
-    /// <summary>"module/NNN-name"; ordering across modules is by this string.</summary>
+    /// <summary>
+    /// "pN-module/NNN-name", applied in ordinal order. The phase prefix orders modules by what they
+    /// build on: p1 foundation (organizations, reference), p2 catalog, p3 datasets, p4 sharing and later modules.
+    /// </summary>
     string Id { get; }
     bool DemoOnly { get; }
     Task ApplyAsync(SeedContext context, CancellationToken cancellationToken);
