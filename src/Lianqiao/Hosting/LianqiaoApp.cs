@@ -9,6 +9,7 @@ using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
 using Lianqiao.Seeding;
+using Lianqiao.Sharing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
@@ -59,6 +60,7 @@ public static class LianqiaoApp
         services.AddAudit();
         services.AddReference();
         services.AddJobs(builder.Configuration);
+        services.AddSharing();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -94,6 +96,7 @@ public static class LianqiaoApp
         api.MapAuditApi();
         api.MapReferenceApi();
         api.MapJobsApi();
+        api.MapSharing();
 
         app.MapRazorComponents<App>();
         return app;
