@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Lianqiao.Audit;
+using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Errors;
@@ -59,6 +60,7 @@ public static class LianqiaoApp
         services.AddAudit();
         services.AddReference();
         services.AddJobs(builder.Configuration);
+        services.AddCatalog();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -94,6 +96,7 @@ public static class LianqiaoApp
         api.MapAuditApi();
         api.MapReferenceApi();
         api.MapJobsApi();
+        api.MapCatalog();
 
         app.MapRazorComponents<App>();
         return app;
