@@ -128,7 +128,8 @@ public static class LianqiaoApp
     /// Brings the database to a state this build can serve: migrates an empty one, refuses one that is
     /// newer (or older: that needs an explicit `lianqiao migrate`), creates the admin, applies seed steps.
     /// </summary>
-    public static async Task<StartupReport> PrepareAsync(WebApplication app, bool demo, CancellationToken ct = default)
+    public static async Task<StartupReport> PrepareAsync(WebApplication app, bool demo, CancellationToken ct = default,
+        Func<ISeedStep, bool>? onlySeedSteps = null)
     {
         var settings = app.Services.GetRequiredService<HostSettings>();
         var schema = app.Services.GetRequiredService<DatabaseSchema>();
@@ -149,7 +150,7 @@ public static class LianqiaoApp
         {
             admin = await scope.ServiceProvider.GetRequiredService<AccountService>().EnsureAdminAsync();
         }
-        var seeded = await app.Services.GetRequiredService<SeedRunner>().RunAsync(settings.DataDirectory, demo, ct);
+        var seeded = await app.Services.GetRequiredService<SeedRunner>().RunAsync(settings.DataDirectory, demo, ct, onlySeedSteps);
         if (seeded.Credentials.Count > 0) await WriteDemoAccountsAsync(settings.DataDirectory, seeded.Credentials, ct);
         return new StartupReport(admin, seeded.Credentials);
     }

@@ -45,7 +45,7 @@ internal sealed class AppliedSeedConfiguration : IEntityTypeConfiguration<Applie
 
 internal sealed partial class SeedRunner(IEnumerable<ISeedStep> steps, IServiceScopeFactory scopes, TimeProvider time, ILogger<SeedRunner> logger)
 {
-    public async Task<SeedContext> RunAsync(string dataDirectory, bool demo, CancellationToken ct)
+    public async Task<SeedContext> RunAsync(string dataDirectory, bool demo, CancellationToken ct, Func<ISeedStep, bool>? only = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var context = new SeedContext(scope.ServiceProvider, dataDirectory);
@@ -53,7 +53,7 @@ internal sealed partial class SeedRunner(IEnumerable<ISeedStep> steps, IServiceS
         var applied = (await db.Set<AppliedSeed>().Select(s => s.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         foreach (var step in steps.OrderBy(s => s.Id, StringComparer.Ordinal))
         {
-            if (applied.Contains(step.Id) || (step.DemoOnly && !demo)) continue;
+            if (applied.Contains(step.Id) || (step.DemoOnly && !demo) || (only is not null && !only(step))) continue;
             LogApplying(step.Id);
             await step.ApplyAsync(context, ct);
             db.ChangeTracker.Clear();

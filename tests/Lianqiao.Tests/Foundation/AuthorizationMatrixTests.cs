@@ -1,0 +1,196 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Lianqiao.Organizations;
+using Lianqiao.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Lianqiao.Tests.Foundation;
+
+/// <summary>Who calls: every role, plus applications, developers and the anonymous public.</summary>
+public enum Actor { Anonymous, Admin, Steward, Approver, Auditor, Consumer, App, Developer }
+
+/// <summary>Whether the route's department-scoped parameters point at the caller's own department or another one.</summary>
+public enum Scope { Own, Other }
+
+/// <summary>An expectation: which actors may call, and which of them only for their own department.</summary>
+public sealed record Access(IReadOnlySet<Actor> Anywhere, IReadOnlySet<Actor> OwnOnly)
+{
+    public static readonly Actor[] All = Enum.GetValues<Actor>();
+    public static Access Nobody => Of();
+    public static Access Anyone => new(All.ToHashSet(), new HashSet<Actor>());
+    public static Access SignedIn => Of(All.Where(a => a != Actor.Anonymous).ToArray());
+    public static Access Members => Of(Actor.Admin, Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App);
+    public static Access Admin => Of(Actor.Admin);
+    public static Access Auditor => Of(Actor.Auditor);
+    public static Access Of(params Actor[] actors) => new(actors.ToHashSet(), new HashSet<Actor>());
+    public Access AndOwn(params Actor[] actors) => this with { OwnOnly = OwnOnly.Concat(actors).ToHashSet() };
+    public Access Except(params Actor[] actors) => new(Anywhere.Except(actors).ToHashSet(), OwnOnly.Except(actors).ToHashSet());
+    public bool Allows(Actor actor, Scope scope) => Anywhere.Contains(actor) || (scope == Scope.Own && OwnOnly.Contains(actor));
+}
+
+/// <summary>
+/// Enumerates every endpoint of the app and calls it as every actor, for their own and another
+/// department. An endpoint without a declared expectation fails the test: new endpoints must say who may call.
+/// Modules add their rows to <see cref="Expectations"/>.
+/// </summary>
+public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputHelper output) : IClassFixture<LianqiaoServer>
+{
+    public static readonly Dictionary<string, Access> Expectations = new()
+    {
+        ["GET /healthz"] = Access.Anyone,
+        ["GET /openapi/{documentName}.json"] = Access.Anyone,
+        ["GET /scalar/{documentName?}"] = Access.Anyone,
+        ["GET /scalar"] = Access.Anyone,
+        ["GET /scalar/favicon.svg"] = Access.Anyone,
+        ["GET /scalar/scalar.aspnetcore.js"] = Access.Anyone,
+        ["GET /scalar/scalar.js"] = Access.Anyone,
+        // Blazor's enhanced-navigation redirect helper: the pages use no enhanced navigation, so it stays closed.
+        ["GET /_framework/opaque-redirect"] = Access.Nobody,
+        ["GET /lang/{culture}"] = Access.Anyone,
+        ["GET /login"] = Access.Anyone,
+        ["POST /login"] = Access.Anyone,
+        ["GET /"] = Access.SignedIn,
+        ["POST /"] = Access.SignedIn,
+        ["GET /admin"] = Access.Admin,
+        ["POST /admin"] = Access.Admin,
+        ["POST /account/login"] = Access.Anyone,
+        ["POST /account/logout"] = Access.SignedIn,
+
+        ["GET /api/v1/me"] = Access.SignedIn,
+        ["GET /api/v1/me/keys"] = Access.SignedIn,
+        ["POST /api/v1/me/keys"] = Access.SignedIn.Except(Actor.App),
+        ["GET /api/v1/departments/"] = Access.Members,
+        ["GET /api/v1/departments/{id:guid}"] = Access.Members,
+        ["POST /api/v1/departments/"] = Access.Admin,
+        ["PUT /api/v1/departments/{id:guid}"] = Access.Admin,
+        ["GET /api/v1/departments/{departmentId:guid}/users"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/departments/{departmentId:guid}/apps"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /api/v1/departments/{departmentId:guid}/apps"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /api/v1/users/"] = Access.Admin,
+        ["PUT /api/v1/users/{userId}/roles"] = Access.Admin,
+        ["POST /api/v1/users/{userId}/password-reset"] = Access.Admin,
+        ["GET /api/v1/apps/{appId:guid}/keys"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /api/v1/apps/{appId:guid}/keys"] = Access.Admin.AndOwn(Actor.Steward),
+        // A key's owner may revoke it too: an application can kill its own leaked key.
+        ["DELETE /api/v1/keys/{keyId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.App),
+
+        ["GET /api/v1/code-tables"] = Access.Members,
+        ["GET /api/v1/code-tables/{code}"] = Access.Members,
+        ["PUT /api/v1/code-tables/{code}/entries/{entryCode}"] = Access.Admin,
+        ["DELETE /api/v1/code-tables/{code}/entries/{entryCode}"] = Access.Admin,
+        ["GET /api/v1/calendar"] = Access.Members,
+        ["PUT /api/v1/calendar/{date}"] = Access.Admin,
+        ["GET /api/v1/calendar/deadline"] = Access.Members,
+        ["GET /api/v1/audit"] = Access.Auditor,
+        ["GET /api/v1/jobs"] = Access.Admin,
+    };
+
+    /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
+    async Task<string> ParameterAsync(string name, Actor actor, Scope scope)
+    {
+        var department = scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId;
+        var appName = scope == Scope.Own ? "t-app" : "t-other-app";
+        return name switch
+        {
+            "id" or "departmentId" => department.ToString(),
+            "appId" => (await server.AppIdAsync(appName)).ToString(),
+            "keyId" => (await FreshAppKeyIdAsync(appName)).ToString(),
+            // A user no other probe depends on: PUT roles with an empty body strips its roles.
+            "userId" => await server.InScopeAsync(async sp => (await sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<User>>().FindByNameAsync("medical-consumer"))!.Id),
+            "documentName" => "v1",
+            "culture" => "en",
+            "code" => "share-type",
+            "entryCode" => "matrix",
+            "date" => "2026-12-26",
+            _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
+        };
+    }
+
+    async Task<Guid> FreshAppKeyIdAsync(string appName)
+    {
+        var appId = await server.AppIdAsync(appName);
+        using var admin = await server.AsAdminAsync();
+        var issued = await (await admin.PostJsonAsync($"/api/v1/apps/{appId}/keys", new { name = "matrix" })).OkJsonAsync<IssuedKeyDto>();
+        return issued.Key.Id;
+    }
+
+    async Task<HttpClient> ClientAsync(Actor actor) => actor switch
+    {
+        Actor.Anonymous => server.Anonymous(),
+        Actor.Admin => await server.AsAdminAsync(),
+        Actor.Steward => await server.AsUserAsync("t-steward"),
+        Actor.Approver => await server.AsUserAsync("t-approver"),
+        Actor.Auditor => await server.AsUserAsync("t-auditor"),
+        Actor.Consumer => await server.AsUserAsync("t-consumer"),
+        Actor.App => server.WithKey(await server.AppKeyAsync("t-app")),
+        Actor.Developer => server.WithKey(await server.DeveloperKeyAsync()),
+        _ => throw new ArgumentOutOfRangeException(nameof(actor)),
+    };
+
+    List<(string Method, RouteEndpoint Endpoint)> Endpoints() =>
+        server.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, e)))
+            .Where(x => x.m != "OPTIONS" && x.m != "HEAD")
+            .ToList();
+
+    static string KeyOf(string method, RouteEndpoint e) => $"{method} /{e.RoutePattern.RawText!.TrimStart('/')}";
+
+    [Fact]
+    public void Every_endpoint_declares_who_may_call_it()
+    {
+        var missing = Endpoints().Select(x => KeyOf(x.Method, x.Endpoint)).Distinct().Where(k => !Expectations.ContainsKey(k)).Order().ToList();
+        Assert.True(missing.Count == 0, "Endpoints without an authorization expectation:\n" + string.Join("\n", missing));
+    }
+
+    [Fact]
+    public async Task Every_endpoint_answers_every_actor_as_declared()
+    {
+        var failures = new List<string>();
+        var checkedCount = 0;
+        foreach (var (method, endpoint) in Endpoints().DistinctBy(x => KeyOf(x.Method, x.Endpoint)))
+        {
+            if (!Expectations.TryGetValue(KeyOf(method, endpoint), out var access)) continue;
+            var scoped = endpoint.RoutePattern.Parameters.Count > 0;
+            foreach (var actor in Access.All)
+            {
+                foreach (var scope in scoped ? new[] { Scope.Own, Scope.Other } : [Scope.Own])
+                {
+                    var path = await PathAsync(endpoint, actor, scope);
+                    using var client = await ClientAsync(actor);
+                    using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                    if (method is "POST" or "PUT" or "PATCH")
+                    {
+                        // Pages and account endpoints take forms; the API takes JSON.
+                        request.Content = path.StartsWith("/api/", StringComparison.Ordinal)
+                            ? new StringContent("{}", Encoding.UTF8, "application/json")
+                            : new FormUrlEncodedContent(new Dictionary<string, string> { ["probe"] = "1" });
+                    }
+                    using var response = await client.SendAsync(request);
+                    var status = (int)response.StatusCode;
+                    // Pages answer an anonymous caller with the cookie challenge: a redirect to the login page carrying ReturnUrl.
+                    var denied = status is 401 or 403 || (status == 302 && response.Headers.Location?.ToString().Contains("/login?ReturnUrl=", StringComparison.Ordinal) == true);
+                    var expectAllowed = access.Allows(actor, scope);
+                    checkedCount++;
+                    if (expectAllowed == denied || status >= 500)
+                        failures.Add($"{method} {path} as {actor} ({scope}): got {status}, expected {(expectAllowed ? "allowed" : "denied")}");
+                }
+            }
+        }
+        output.WriteLine($"{checkedCount} calls checked");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    async Task<string> PathAsync(RouteEndpoint endpoint, Actor actor, Scope scope)
+    {
+        var raw = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+        var result = raw;
+        foreach (Match m in Regex.Matches(raw, @"\{(\*\*)?([A-Za-z]+)[^}]*\}"))
+            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
+        return result;
+    }
+}
