@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Lianqiao.Audit;
+using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Errors;
@@ -61,6 +62,7 @@ public static class LianqiaoApp
         services.AddReference();
         services.AddJobs(builder.Configuration);
         services.AddSharing();
+        services.AddCatalog();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -97,6 +99,7 @@ public static class LianqiaoApp
         api.MapReferenceApi();
         api.MapJobsApi();
         api.MapSharing();
+        api.MapCatalog();
 
         app.MapRazorComponents<App>();
         return app;
