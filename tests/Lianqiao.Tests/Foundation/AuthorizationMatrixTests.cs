@@ -88,6 +88,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/calendar/deadline"] = Access.Members,
         ["GET /api/v1/audit"] = Access.Auditor,
         ["GET /api/v1/jobs"] = Access.Admin,
+
+        ["GET /api/v1/grants/"] = Access.Members,
+        ["POST /api/v1/grants/{grantId:guid}/revoke"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver),
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -103,6 +106,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             // A user no other probe depends on: PUT roles with an empty body strips its roles.
             "userId" => await server.InScopeAsync(async sp => (await sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<User>>().FindByNameAsync("medical-consumer"))!.Id),
             "documentName" => "v1",
+            "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
             "code" => "share-type",
             "entryCode" => "matrix",
