@@ -41,6 +41,7 @@ public static class LianqiaoApp
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<KeyFolder>();
         services.AddLianqiaoDb(settings);
         services.AddDataProtection().SetApplicationName("Lianqiao").PersistKeysToDbContext<LianqiaoDb>();
         // Pages and JSON carry Chinese as characters, not as numeric entities or \u escapes.
@@ -59,6 +60,7 @@ public static class LianqiaoApp
 
         services.AddOrganizations();
         services.AddAudit();
+        services.AddAuditLedger(builder.Configuration);
         services.AddReference();
         services.AddJobs(builder.Configuration);
         services.AddSharing();

@@ -86,7 +86,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/calendar"] = Access.Members,
         ["PUT /api/v1/calendar/{date}"] = Access.Admin,
         ["GET /api/v1/calendar/deadline"] = Access.Members,
-        ["GET /api/v1/audit"] = Access.Auditor,
+        ["GET /api/v1/audit/"] = Access.Auditor,
+        ["GET /api/v1/audit/verify"] = Access.Auditor,
+        ["GET /api/v1/audit/export"] = Access.Auditor,
         ["GET /api/v1/jobs"] = Access.Admin,
 
         ["GET /api/v1/grants/"] = Access.Members,

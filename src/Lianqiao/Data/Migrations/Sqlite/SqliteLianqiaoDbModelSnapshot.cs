@@ -17,6 +17,40 @@ namespace Lianqiao.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Lianqiao.Audit.AuditLedgerHead", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastRecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSealNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SealHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("audit_ledger_head", (string)null);
+                });
+
             modelBuilder.Entity("Lianqiao.Audit.AuditRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -77,6 +111,55 @@ namespace Lianqiao.Data.Migrations.Sqlite
                     b.HasIndex("Action", "At");
 
                     b.ToTable("audit_records", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Audit.AuditSeal", b =>
+                {
+                    b.Property<long>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstRecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastRecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviousHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RecordCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("RecordDigests")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("SealedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Number");
+
+                    b.HasIndex("LastRecordId")
+                        .IsUnique();
+
+                    b.ToTable("audit_seals", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Catalog.CatalogResource", b =>
