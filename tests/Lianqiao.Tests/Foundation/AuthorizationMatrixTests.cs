@@ -88,6 +88,23 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/calendar/deadline"] = Access.Members,
         ["GET /api/v1/audit"] = Access.Auditor,
         ["GET /api/v1/jobs"] = Access.Admin,
+
+        // Catalog: metadata of published resources is for every member; department scoping of drafts and edits
+        // is per resource (tests/Lianqiao.Tests/Catalog), so the probes here see 404 for a missing slug.
+        ["GET /api/v1/catalog/"] = Access.Members,
+        ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/review-queue"] = Access.Admin,
+        ["GET /api/v1/catalog/{slug}"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/submit"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/review"] = Access.Admin,
+        ["POST /api/v1/catalog/{slug}/versions"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/versions"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/versions/{version:int}"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/diff"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/retire"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -107,6 +124,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
+            "slug" => "population-basic",
+            "version" => "1",
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
     }
