@@ -105,6 +105,16 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/catalog/{slug}/versions/{version:int}"] = Access.Members,
         ["GET /api/v1/catalog/{slug}/diff"] = Access.Members,
         ["POST /api/v1/catalog/{slug}/retire"] = Access.Members,
+        ["GET /catalog"] = Access.Members,
+        ["POST /catalog"] = Access.Members,
+        ["GET /catalog/{Slug}"] = Access.Members,
+        ["POST /catalog/{Slug}"] = Access.Members,
+        ["GET /catalog/new"] = Access.Members,
+        ["POST /catalog/new"] = Access.Members,
+        ["GET /catalog/{Slug}/edit"] = Access.Members,
+        ["POST /catalog/{Slug}/edit"] = Access.Members,
+        ["GET /catalog/review"] = Access.Admin,
+        ["POST /catalog/review"] = Access.Admin,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -124,7 +134,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
-            "slug" => "population-basic",
+            "slug" or "Slug" => "population-basic",
             "version" => "1",
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
