@@ -10,6 +10,7 @@ using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
 using Lianqiao.Seeding;
+using Lianqiao.Sharing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
@@ -60,6 +61,7 @@ public static class LianqiaoApp
         services.AddAudit();
         services.AddReference();
         services.AddJobs(builder.Configuration);
+        services.AddSharing();
         services.AddCatalog();
         services.AddSingleton<SeedRunner>();
 
@@ -96,6 +98,7 @@ public static class LianqiaoApp
         api.MapAuditApi();
         api.MapReferenceApi();
         api.MapJobsApi();
+        api.MapSharing();
         api.MapCatalog();
 
         app.MapRazorComponents<App>();

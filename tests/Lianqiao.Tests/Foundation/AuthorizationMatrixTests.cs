@@ -115,6 +115,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /catalog/{Slug}/edit"] = Access.Members,
         ["GET /catalog/review"] = Access.Admin,
         ["POST /catalog/review"] = Access.Admin,
+        ["GET /api/v1/grants/"] = Access.Members,
+        ["POST /api/v1/grants/{grantId:guid}/revoke"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver),
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -130,6 +132,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             // A user no other probe depends on: PUT roles with an empty body strips its roles.
             "userId" => await server.InScopeAsync(async sp => (await sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<User>>().FindByNameAsync("medical-consumer"))!.Id),
             "documentName" => "v1",
+            "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
             "code" => "share-type",
             "entryCode" => "matrix",
