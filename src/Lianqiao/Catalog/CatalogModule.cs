@@ -39,5 +39,6 @@ internal static class CatalogModule
     public static void MapCatalog(this IEndpointRouteBuilder routes)
     {
         routes.MapCatalogApi();
+        routes.MapCkanApi();
     }
 }
