@@ -40,5 +40,6 @@ internal static class CatalogModule
     {
         routes.MapCatalogApi();
         routes.MapCkanApi();
+        routes.MapDcatFeeds();
     }
 }

@@ -108,6 +108,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         // CKAN-compatible API: open to everyone; what each caller sees is filtered inside.
         ["GET /api/3/action/{action}"] = Access.Anyone,
         ["POST /api/3/action/{action}"] = Access.Anyone,
+        ["GET /catalog.jsonld"] = Access.Anyone,
+        ["GET /catalog.ttl"] = Access.Anyone,
+        ["GET /dataset/{slug}.jsonld"] = Access.Anyone,
         ["GET /catalog"] = Access.Members,
         ["POST /catalog"] = Access.Members,
         ["GET /catalog/{Slug}"] = Access.Members,
