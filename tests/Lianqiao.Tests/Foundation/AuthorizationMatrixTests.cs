@@ -123,6 +123,21 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /catalog/review"] = Access.Admin,
         ["GET /api/v1/grants/"] = Access.Members,
         ["POST /api/v1/grants/{grantId:guid}/revoke"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver),
+        // Submitting validates the body before deciding scope; with an empty body every member gets 400, not 403.
+        ["POST /api/v1/share-requests/"] = Access.Members,
+        ["GET /api/v1/share-requests/"] = Access.Members,
+        ["GET /api/v1/share-requests/overdue"] = Access.Admin,
+        // Unknown or invisible applications answer 404 to everyone: the matrix probes a random id, so no actor is refused here.
+        ["GET /api/v1/share-requests/{id:guid}"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/approve"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/refuse"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
+        ["GET /api/v1/demands/"] = Access.Members,
+        // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
+        ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
+        ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
+        ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
