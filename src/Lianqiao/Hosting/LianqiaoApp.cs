@@ -4,6 +4,7 @@ using System.Text.Unicode;
 using Lianqiao.Audit;
 using Lianqiao.Components;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Errors;
 using Lianqiao.Jobs;
 using Lianqiao.Organizations;
@@ -59,6 +60,7 @@ public static class LianqiaoApp
         services.AddAudit();
         services.AddReference();
         services.AddJobs(builder.Configuration);
+        services.AddDatasets(builder.Configuration);
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -94,6 +96,7 @@ public static class LianqiaoApp
         api.MapAuditApi();
         api.MapReferenceApi();
         api.MapJobsApi();
+        api.MapDatasets();
 
         app.MapRazorComponents<App>();
         return app;
