@@ -5,6 +5,7 @@ using Lianqiao.Audit;
 using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Errors;
 using Lianqiao.Jobs;
 using Lianqiao.Organizations;
@@ -65,6 +66,7 @@ public static class LianqiaoApp
         services.AddJobs(builder.Configuration);
         services.AddSharing();
         services.AddCatalog();
+        services.AddDatasets(builder.Configuration);
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -102,6 +104,7 @@ public static class LianqiaoApp
         api.MapJobsApi();
         api.MapSharing();
         api.MapCatalog();
+        api.MapDatasets();
 
         app.MapRazorComponents<App>();
         return app;
