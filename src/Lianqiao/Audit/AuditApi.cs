@@ -17,10 +17,10 @@ internal static class AuditApi
         // Read-only by construction: there is no endpoint that changes or deletes a record.
         var audit = routes.MapGroup("/api/v1/audit").WithTags("Audit").RequireAuthorization(Policies.Auditor);
 
-        audit.MapGet("", async (string? action, string? actorId, long? before, int? limit, LianqiaoDb db, CancellationToken ct) =>
+        audit.MapGet("", async (string? action, string? actorId, string? actor, long? before, int? limit, LianqiaoDb db, CancellationToken ct) =>
         {
             var take = Math.Clamp(limit ?? 100, 1, 1000);
-            var records = await Filter(db, action, actorId, null, null).Where(r => before == null || r.Id < before)
+            var records = await Filter(db, action, actorId, actor, null, null).Where(r => before == null || r.Id < before)
                 .OrderByDescending(r => r.Id).Take(take).ToListAsync(ct);
             return TypedResults.Ok(new AuditPage(records.Select(r => r.AsDto()).ToList(), records.Count == take ? records[^1].Id : null));
         });
@@ -29,11 +29,14 @@ internal static class AuditApi
         audit.MapGet("/export", Export);
     }
 
-    static IQueryable<AuditRecord> Filter(LianqiaoDb db, string? action, string? actorId, DateTimeOffset? from, DateTimeOffset? to)
+    /// <summary>The auditors' filter, shared by the list, the export and the audit page.</summary>
+    internal static IQueryable<AuditRecord> Filter(LianqiaoDb db, string? action, string? actorId, string? actor, DateTimeOffset? from, DateTimeOffset? to)
     {
         var query = db.Set<AuditRecord>().AsNoTracking();
         if (!string.IsNullOrWhiteSpace(action)) query = query.Where(r => r.Action == action);
         if (!string.IsNullOrWhiteSpace(actorId)) query = query.Where(r => r.ActorId == actorId);
+        // By id or by name: the page offers one box, and auditors know people by name.
+        if (!string.IsNullOrWhiteSpace(actor)) query = query.Where(r => r.ActorId == actor || r.ActorName == actor);
         if (from is { } f) query = query.Where(r => r.At >= f);
         if (to is { } t) query = query.Where(r => r.At < t);
         return query;
@@ -52,17 +55,17 @@ internal static class AuditApi
     /// The records as CSV (UTF-8 with BOM, so spreadsheets read the Chinese), streamed in id order.
     /// Text cells are formula-guarded: a record's content is whatever a caller sent and must not run in Excel.
     /// </summary>
-    static async Task<PushStreamHttpResult> Export(string? action, string? actorId, DateTimeOffset? from, DateTimeOffset? to,
+    static async Task<PushStreamHttpResult> Export(string? action, string? actorId, string? actor, DateTimeOffset? from, DateTimeOffset? to,
         LianqiaoDb db, IAuditLog log, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         // The auditor's own export is itself audited.
-        await log.WriteAsync(AuditEntry.For(http, "audit.export", "audit-ledger", null, new { action, actorId, from, to }), ct);
+        await log.WriteAsync(AuditEntry.For(http, "audit.export", "audit-ledger", null, new { action, actorId, actor, from, to }), ct);
         var name = $"audit-{time.GetUtcNow():yyyyMMdd-HHmmss}.csv";
         return TypedResults.Stream(async body =>
         {
             await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 64 * 1024);
             await writer.WriteLineAsync(Csv.Line(Header));
-            await foreach (var r in Filter(db, action, actorId, from, to).OrderBy(r => r.Id).AsAsyncEnumerable().WithCancellation(ct))
+            await foreach (var r in Filter(db, action, actorId, actor, from, to).OrderBy(r => r.Id).AsAsyncEnumerable().WithCancellation(ct))
             {
                 await writer.WriteAsync(r.Id.ToString(CultureInfo.InvariantCulture));
                 await writer.WriteAsync(',');
