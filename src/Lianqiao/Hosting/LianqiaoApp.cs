@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Lianqiao.Audit;
+using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Errors;
@@ -9,6 +10,7 @@ using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
 using Lianqiao.Seeding;
+using Lianqiao.Sharing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
@@ -61,6 +63,8 @@ public static class LianqiaoApp
         services.AddAuditLedger(builder.Configuration);
         services.AddReference();
         services.AddJobs(builder.Configuration);
+        services.AddSharing();
+        services.AddCatalog();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -96,6 +100,8 @@ public static class LianqiaoApp
         api.MapAuditApi();
         api.MapReferenceApi();
         api.MapJobsApi();
+        api.MapSharing();
+        api.MapCatalog();
 
         app.MapRazorComponents<App>();
         return app;

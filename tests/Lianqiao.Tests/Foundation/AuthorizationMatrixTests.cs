@@ -92,6 +92,56 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/audit/verify"] = Access.Auditor,
         ["GET /api/v1/audit/export"] = Access.Auditor,
         ["GET /api/v1/jobs"] = Access.Admin,
+
+        // Catalog: metadata of published resources is for every member; department scoping of drafts and edits
+        // is per resource (tests/Lianqiao.Tests/Catalog), so the probes here see 404 for a missing slug.
+        ["GET /api/v1/catalog/"] = Access.Members,
+        ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/review-queue"] = Access.Admin,
+        ["GET /api/v1/catalog/{slug}"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/submit"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/review"] = Access.Admin,
+        ["POST /api/v1/catalog/{slug}/versions"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/versions"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/versions/{version:int}"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/diff"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/retire"] = Access.Members,
+        // CKAN-compatible API: open to everyone; what each caller sees is filtered inside.
+        ["GET /api/3/action/{action}"] = Access.Anyone,
+        ["POST /api/3/action/{action}"] = Access.Anyone,
+        ["GET /catalog.jsonld"] = Access.Anyone,
+        ["GET /catalog.ttl"] = Access.Anyone,
+        ["GET /dataset/{slug}.jsonld"] = Access.Anyone,
+        ["GET /catalog"] = Access.Members,
+        ["POST /catalog"] = Access.Members,
+        ["GET /catalog/{Slug}"] = Access.Members,
+        ["POST /catalog/{Slug}"] = Access.Members,
+        ["GET /catalog/new"] = Access.Members,
+        ["POST /catalog/new"] = Access.Members,
+        ["GET /catalog/{Slug}/edit"] = Access.Members,
+        ["POST /catalog/{Slug}/edit"] = Access.Members,
+        ["GET /catalog/review"] = Access.Admin,
+        ["POST /catalog/review"] = Access.Admin,
+        ["GET /api/v1/grants/"] = Access.Members,
+        ["POST /api/v1/grants/{grantId:guid}/revoke"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver),
+        // Submitting validates the body before deciding scope; with an empty body every member gets 400, not 403.
+        ["POST /api/v1/share-requests/"] = Access.Members,
+        ["GET /api/v1/share-requests/"] = Access.Members,
+        ["GET /api/v1/share-requests/overdue"] = Access.Admin,
+        // Unknown or invisible applications answer 404 to everyone: the matrix probes a random id, so no actor is refused here.
+        ["GET /api/v1/share-requests/{id:guid}"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/approve"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/refuse"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
+        ["GET /api/v1/demands/"] = Access.Members,
+        // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
+        ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
+        ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
+        ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -107,10 +157,14 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             // A user no other probe depends on: PUT roles with an empty body strips its roles.
             "userId" => await server.InScopeAsync(async sp => (await sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<User>>().FindByNameAsync("medical-consumer"))!.Id),
             "documentName" => "v1",
+            "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
+            "slug" or "Slug" => "population-basic",
+            "action" => "status_show",
+            "version" => "1",
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
     }
