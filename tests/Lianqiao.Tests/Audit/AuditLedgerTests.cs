@@ -268,7 +268,11 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         Assert.Contains(",'+1-2,", row);
         Assert.Contains(",\"'@SUM(A1), \"\"quoted\"\"\",", row);
         Assert.DoesNotContain(",=", row);
-        Assert.Single(await server.AuditAsync("audit.export"), r => r.ActorName == "t-auditor");
+        Assert.Contains(await server.AuditAsync("audit.export"), r => r.ActorName == "t-auditor");
+
+        using var xlsx = await auditor.GetAsync("/api/v1/audit/export?format=xlsx&action=test.export");
+        Assert.Equal("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("format", Assert.Single((await (await auditor.GetAsync("/api/v1/audit/export?format=exe")).ProblemAsync(400)).Errors!).Key);
     }
 
     [Fact]
