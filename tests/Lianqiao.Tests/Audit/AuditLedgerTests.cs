@@ -268,7 +268,46 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         Assert.Contains(",'+1-2,", row);
         Assert.Contains(",\"'@SUM(A1), \"\"quoted\"\"\",", row);
         Assert.DoesNotContain(",=", row);
-        Assert.Single(await server.AuditAsync("audit.export"), r => r.ActorName == "t-auditor");
+        Assert.Contains(await server.AuditAsync("audit.export"), r => r.ActorName == "t-auditor");
+
+        using var xlsx = await auditor.GetAsync("/api/v1/audit/export?format=xlsx&action=test.export");
+        Assert.Equal("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("format", Assert.Single((await (await auditor.GetAsync("/api/v1/audit/export?format=exe")).ProblemAsync(400)).Errors!).Key);
+    }
+
+    [Fact]
+    public async Task Auditors_browse_filter_page_and_verify_on_the_audit_page()
+    {
+        await AddRecordsAsync(3);
+        await SealAsync();
+        using var auditor = await server.AsUserAsync("t-auditor");
+
+        var html = await auditor.GetStringAsync("/audit");
+        Assert.Contains("id=\"nav-audit\"", html);
+        Assert.Contains("审计日志", html);
+        Assert.Contains("test.ledger", html);
+        Assert.Contains("/api/v1/audit/export", html);
+        Assert.Contains("最近封存", html);
+
+        var filtered = await auditor.GetStringAsync("/audit?action=key.issue&culture=en");
+        Assert.Contains("Audit log", filtered);
+        Assert.DoesNotContain("<code>test.ledger</code>", filtered);
+        Assert.Contains("<code>key.issue</code>", filtered);
+        Assert.Contains("/api/v1/audit/export?action=key.issue", filtered);
+
+        var verified = await auditor.GetStringAsync("/audit?verify=true");
+        Assert.Contains("data-intact=\"true\"", verified);
+        Assert.Contains("账本完整", verified);
+
+        // Keyset paging: 50 a page, then older ones.
+        await AddRecordsAsync(60);
+        var first = await auditor.GetStringAsync("/audit?action=test.ledger");
+        var next = System.Text.RegularExpressions.Regex.Match(first, "href=\"(/audit\\?action=test.ledger&amp;before=\\d+)\"").Groups[1].Value;
+        Assert.NotEmpty(next);
+        Assert.Contains("id=\"first-page\"", await auditor.GetStringAsync(System.Net.WebUtility.HtmlDecode(next)));
+
+        using var consumer = await server.AsUserAsync("t-consumer");
+        Assert.DoesNotContain("nav-audit", await consumer.GetStringAsync("/"));
     }
 
     // --- helpers ---

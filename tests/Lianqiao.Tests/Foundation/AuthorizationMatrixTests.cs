@@ -58,6 +58,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /"] = Access.SignedIn,
         ["GET /admin"] = Access.Admin,
         ["POST /admin"] = Access.Admin,
+        ["GET /audit"] = Access.Auditor,
+        ["POST /audit"] = Access.Auditor,
         ["POST /account/login"] = Access.Anyone,
         ["POST /account/logout"] = Access.SignedIn,
 
