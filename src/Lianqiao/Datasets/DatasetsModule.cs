@@ -16,8 +16,9 @@ internal static class DatasetsModule
         services.Configure<QuarantineOptions>(configuration.GetSection("Lianqiao:Quarantine"));
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<DatasetLoader>();
-        // The seam: the catalog module replaces this registration with its own ITableSchemaSource.
-        services.AddSingleton<ITableSchemaSource, RegisteredSchemaSource>();
+        // The catalog is the schema source; resources outside it fall back to the registration (CatalogSchemaSource).
+        services.AddSingleton<RegisteredSchemaSource>();
+        services.AddSingleton<ITableSchemaSource, Catalog.CatalogSchemaSource>();
         services.AddScoped<TimelinessService>();
         services.AddSingleton<IScheduledJob, TimelinessJob>();
         services.AddSingleton<IScheduledJob, QuarantinePurgeJob>();

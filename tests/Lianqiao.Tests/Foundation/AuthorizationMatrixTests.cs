@@ -138,6 +138,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
         ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
         ["GET /api/v1/demands/"] = Access.Members,
+        // Rows leave only to principals that hold grants: applications and developers; people's keys get 403 grant-required.
+        ["GET /api/v1/data/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["POST /api/v1/verify/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["GET /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
         // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
         ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
         ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
