@@ -6,6 +6,7 @@ using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Errors;
+using Lianqiao.Gateway;
 using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
@@ -63,6 +64,7 @@ public static class LianqiaoApp
         services.AddJobs(builder.Configuration);
         services.AddSharing();
         services.AddCatalog();
+        services.AddGateway();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -100,6 +102,7 @@ public static class LianqiaoApp
         api.MapJobsApi();
         api.MapSharing();
         api.MapCatalog();
+        api.MapGateway();
 
         app.MapRazorComponents<App>();
         return app;

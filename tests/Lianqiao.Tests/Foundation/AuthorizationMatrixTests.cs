@@ -91,6 +91,28 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
 
         ["GET /api/v1/grants/"] = Access.Members,
         ["POST /api/v1/grants/{grantId:guid}/revoke"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver),
+
+        ["GET /api/v1/gateway/services"] = Access.Members,
+        ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
+        ["PUT /api/v1/gateway/services/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/versions"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/stats"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["POST /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["DELETE /api/v1/gateway/allow-list/{entryId:guid}"] = Access.Admin,
+        // Only a service grant opens the gateway, and the matrix issues none: everyone is refused.
+        ["GET /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["POST /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PUT /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PATCH /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["DELETE /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["GET /metrics"] = Access.Admin,
+        // The demo sample upstream: public like any upstream, and 404 unless the gateway demo seed ran.
+        ["GET /demo-upstream/bus-arrivals/{**path}"] = Access.Anyone,
+        ["GET /services"] = Access.Members,
+        ["GET /services/{resourceId}"] = Access.Members,
+        ["POST /services"] = Access.Members,
+        ["POST /services/{resourceId}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -108,6 +130,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            "resourceId" => await Gateway.GatewayMatrix.ServiceAsync(server, department),
+            "path" => "x",
+            "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
