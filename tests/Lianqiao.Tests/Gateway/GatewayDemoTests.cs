@@ -40,5 +40,16 @@ public sealed class GatewayDemoTests(GatewayDemoServer server) : IClassFixture<G
         using var direct = server.Anonymous();
         Assert.Equal(HttpStatusCode.Unauthorized, (await direct.GetAsync("/demo-upstream/bus-arrivals/arrivals")).StatusCode);
         Assert.NotEmpty(await server.AuditAsync("gateway.call"));
+
+        // The pages: the service list shows the calls, "my services" shows the grant to the consumer department's steward.
+        using var admin = await server.AsAdminAsync();
+        var list = await (await admin.GetAsync("/services")).Content.ReadAsStringAsync();
+        Assert.Contains("公交实时到站", list);
+        using var hrss = await server.AsUserAsync("hrss-consumer");
+        var mine = await (await hrss.GetAsync("/my-services")).Content.ReadAsStringAsync();
+        Assert.Contains("/gateway/bus-arrivals/arrivals", mine);
+        Assert.Contains("人社业务系统", mine);
+        var detail = await (await admin.GetAsync("/services/bus-arrivals")).Content.ReadAsStringAsync();
+        Assert.Contains("/demo-upstream/bus-arrivals", detail);
     }
 }

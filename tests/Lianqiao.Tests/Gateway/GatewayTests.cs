@@ -123,6 +123,24 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public async Task Basic_upstream_auth_replaces_the_consumer_key_and_request_size_is_limited()
+    {
+        var slug = Slug("basic");
+        await server.SetUpServiceAsync(slug, Registration(extra: new { authKind = "Basic", authName = "gw-user", authSecret = "gw-pass", maxRequestBytes = 100 }),
+            methods: ["GET", "POST"]);
+        using var app = await server.AppAsync();
+        var echo = await JsonAsync(await app.GetAsync($"/gateway/{slug}/echo/b"));
+        Assert.Equal("Basic " + Convert.ToBase64String("gw-user:gw-pass"u8.ToArray()), echo.GetProperty("authorization").GetString());
+        Assert.Equal("", echo.GetProperty("upstreamKey").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await app.PostAsync($"/gateway/{slug}/echo/b", new StringContent(new string('a', 50)))).StatusCode);
+        await (await app.PostAsync($"/gateway/{slug}/echo/b", new StringContent(new string('a', 5000)))).ProblemAsync(413);
+        using var admin = await server.AsAdminAsync();
+        var list = await (await admin.GetAsync("/api/v1/gateway/services")).Content.ReadAsStringAsync();
+        Assert.Contains(slug, list);
+        Assert.DoesNotContain("gw-pass", list);
+    }
+
+    [Fact]
     public async Task Revoked_grant_stops_the_next_call()
     {
         var slug = Slug("revoke");
