@@ -158,10 +158,34 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
+
+        ["GET /api/v1/gateway/services"] = Access.Members,
+        ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
+        ["PUT /api/v1/gateway/services/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/versions"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/stats"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["POST /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["DELETE /api/v1/gateway/allow-list/{entryId:guid}"] = Access.Admin,
+        // Only a service grant opens the gateway, and the matrix issues none: everyone is refused.
+        ["GET /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["POST /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PUT /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PATCH /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["DELETE /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["GET /metrics"] = Access.Admin,
+        // The demo sample upstream: public like any upstream, and 404 unless the gateway demo seed ran.
+        ["GET /demo-upstream/bus-arrivals/{**path}"] = Access.Anyone,
+        ["GET /services"] = Access.Members,
+        ["GET /services/{resourceId}"] = Access.Members,
+        ["POST /services"] = Access.Members,
+        ["GET /my-services"] = Access.Members,
+        ["POST /my-services"] = Access.Members,
+        ["POST /services/{resourceId}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
-    async Task<string> ParameterAsync(string name, Actor actor, Scope scope)
+    async Task<string> ParameterAsync(string route, string name, Actor actor, Scope scope)
     {
         var department = scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId;
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
@@ -175,6 +199,10 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            // A resource id means a gateway service on gateway routes and a dataset elsewhere.
+            "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
+            "path" => "x",
+            "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
@@ -277,7 +305,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var raw = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
         var result = raw;
         foreach (Match m in Regex.Matches(raw, @"\{(\*\*)?([A-Za-z]+)[^}]*\}"))
-            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
+            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(raw, m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
         return result;
     }
 }
