@@ -229,6 +229,32 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
     }
 
     [Fact]
+    public async Task On_PostgreSQL_sealing_waits_for_an_insert_still_in_flight()
+    {
+        if (server.PostgresConnectionString is null) return;   // SQLite has one writer at a time: ids commit in order
+        await using var connection = new NpgsqlConnection(server.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO audit_records (\"At\", \"Action\", \"Outcome\") VALUES (date_trunc('milliseconds', now()), 'test.in-flight', 'success')", connection, tx))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+        // A higher id commits first, as a concurrent request's would.
+        await AddRecordsAsync(1);
+
+        var sealing = SealAsync();
+        await Task.Delay(500);
+        Assert.False(sealing.IsCompleted, "the seal must not pass an id whose insert has not committed");
+        await tx.CommitAsync();
+        await sealing;
+
+        var report = await VerifyOverHttpAsync();
+        Assert.True(report.Intact, report.Summary);
+        Assert.True(report.LastRecordId >= (await server.AuditAsync("test.in-flight")).Single().Id);
+    }
+
+    [Fact]
     public async Task The_ledger_key_is_a_file_only_its_owner_reads_and_survives_rotation()
     {
         await AddRecordsAsync(1);
