@@ -39,6 +39,7 @@ internal static class CatalogModule
     public static void MapCatalog(this IEndpointRouteBuilder routes)
     {
         routes.MapCatalogApi();
+        routes.MapQualityRulesApi();
         routes.MapCkanApi();
         routes.MapDcatFeeds();
     }

@@ -5,6 +5,7 @@ using Lianqiao.Audit;
 using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Errors;
 using Lianqiao.Jobs;
 using Lianqiao.Organizations;
@@ -65,6 +66,7 @@ public static class LianqiaoApp
         services.AddJobs(builder.Configuration);
         services.AddSharing();
         services.AddCatalog();
+        services.AddDatasets(builder.Configuration);
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -82,6 +84,7 @@ public static class LianqiaoApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapGet("/healthz", Health).AllowAnonymous().WithTags("Health");
@@ -102,6 +105,7 @@ public static class LianqiaoApp
         api.MapJobsApi();
         api.MapSharing();
         api.MapCatalog();
+        api.MapDatasets();
 
         app.MapRazorComponents<App>();
         return app;

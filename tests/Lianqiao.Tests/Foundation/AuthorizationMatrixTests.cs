@@ -138,10 +138,26 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
         ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
         ["GET /api/v1/demands/"] = Access.Members,
+        // Rows leave only to principals that hold grants: applications and developers; people's keys get 403 grant-required.
+        ["GET /api/v1/data/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["POST /api/v1/verify/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["GET /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
         // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
         ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
         ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
         ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
+        ["GET /api/v1/datasets/"] = Access.Members,
+        ["GET /api/v1/datasets/overdue"] = Access.Members,
+        ["GET /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["PUT /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /api/v1/datasets/{resourceId}/loads"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/datasets/{resourceId}/loads"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/loads/{loadId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -165,8 +181,21 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "slug" or "Slug" => "population-basic",
             "action" => "status_show",
             "version" => "1",
+            "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
+            "loadId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
+    }
+
+    /// <summary>A dataset resource of the given department (registered once per fixture).</summary>
+    async Task<string> MatrixResourceAsync(Guid departmentId)
+    {
+        var id = departmentId == server.OwnDepartmentId ? "matrix-own" : "matrix-other";
+        using var admin = await server.AsAdminAsync();
+        var schema = new { name = "矩阵", departmentId, columns = new[] { new { name = "编号", column = "code", type = "C", required = true, key = true } } };
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(admin, $"/api/v1/datasets/{id}/schema", schema);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return id;
     }
 
     async Task<Guid> FreshAppKeyIdAsync(string appName)
