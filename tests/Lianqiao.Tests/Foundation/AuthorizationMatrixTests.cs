@@ -96,6 +96,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/catalog/"] = Access.Members,
         ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/template"] = Access.Members,
+        // Stewards import for their own department (checked per row), admins for any; the probe's JSON body then gets 400.
+        ["POST /api/v1/catalog/import"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/export"] = Access.Members,
+        ["GET /api/v1/catalog/standard-export"] = Access.Members,
         ["GET /api/v1/catalog/review-queue"] = Access.Admin,
         ["GET /api/v1/catalog/{slug}"] = Access.Members,
         ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
