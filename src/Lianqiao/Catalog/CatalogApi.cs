@@ -1,4 +1,3 @@
-using Lianqiao.Audit;
 using Lianqiao.Errors;
 using Lianqiao.Organizations;
 using Microsoft.AspNetCore.Antiforgery;
@@ -58,7 +57,7 @@ internal static class CatalogApi
             $"lianqiao-catalog-template-{time.GetUtcNow():yyyyMMdd}.xlsx");
 
     static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Import(string? mode, HttpContext http, CatalogExcel excel,
-        IAntiforgery antiforgery, IAuditLog audit, CancellationToken ct)
+        IAntiforgery antiforgery, CancellationToken ct)
     {
         var caller = http.User.Caller();
         if (!caller.IsAdmin && !caller.Is(Roles.Steward)) return Problems.Forbidden("Only stewards and platform admins import catalog resources.");
@@ -73,29 +72,13 @@ internal static class CatalogApi
                 return Problems.Of(400, "antiforgery", "表单令牌无效", "A signed-in browser must send the antiforgery token; API clients use an API key.");
             }
         }
-        var (file, problem) = await CatalogExcel.ReceiveAsync(http.Request, ct);
-        if (problem is not null)
-        {
-            await audit.WriteAsync(AuditEntry.For(http, "catalog.import", "catalog", null, new { mode, refused = problem.ProblemDetails.Extensions["code"] }, AuditOutcome.Failure), ct);
-            return problem;
-        }
-        await using (file)
-        {
-            var (report, invalid) = await excel.ImportAsync(file!, mode != "valid", caller, http, ct);
-            if (invalid is not null)
-            {
-                await audit.WriteAsync(AuditEntry.For(http, "catalog.import", "catalog", null, new { mode, refused = invalid.ProblemDetails.Extensions["code"] }, AuditOutcome.Failure), ct);
-                return invalid;
-            }
-            await audit.WriteAsync(AuditEntry.For(http, "catalog.import", "catalog", null,
-                new { report!.Mode, report.Rows, report.Imported, report.Failed, report.Committed, codes = report.Created.Select(c => c.Code) },
-                report.Committed || report.Failed == 0 ? AuditOutcome.Success : AuditOutcome.Failure), ct);
-            if (!report.Committed && report.Failed > 0 && report.Mode == "all")
-                return Problems.Of(422, "import-rejected", $"导入未执行：{report.Failed} 行有错误，未写入任何资源",
-                    "Nothing was imported: some rows are invalid (all-or-nothing mode); see report.",
-                    new Dictionary<string, object?> { ["report"] = report });
-            return TypedResults.Ok(report);
-        }
+        var (report, problem) = await excel.ImportUploadAsync(http, mode != "valid", ct);
+        if (problem is not null) return problem;
+        if (!report!.Committed && report.Failed > 0 && report.Mode == "all")
+            return Problems.Of(422, "import-rejected", $"导入未执行：{report.Failed} 行有错误，未写入任何资源",
+                "Nothing was imported: some rows are invalid (all-or-nothing mode); see report.",
+                new Dictionary<string, object?> { ["report"] = report });
+        return TypedResults.Ok(report);
     }
 
     static PushStreamHttpResult Export([AsParameters] CatalogQuery query, HttpContext http, CatalogExcel excel, TimeProvider time) =>

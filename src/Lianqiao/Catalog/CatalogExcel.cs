@@ -2,6 +2,7 @@ using System.Data;
 using System.Globalization;
 using System.IO.Compression;
 using System.Xml;
+using Lianqiao.Audit;
 using Lianqiao.Data;
 using Lianqiao.Domain.Masking;
 using Lianqiao.Errors;
@@ -87,7 +88,7 @@ internal static class CatalogSheets
 /// Excel template, import and export of the catalog. Imports go through <see cref="CatalogService.StageCreateAsync"/>, the very
 /// checks of the REST API, and commit in one SaveChanges so "all" mode is all or nothing.
 /// </summary>
-internal sealed class CatalogExcel(LianqiaoDb db, CatalogService catalog, CatalogSearch search)
+internal sealed class CatalogExcel(LianqiaoDb db, CatalogService catalog, CatalogSearch search, IAuditLog audit)
 {
     public const string XlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     /// <summary>Upload cap; a catalog of a few thousand resources is well under it.</summary>
@@ -238,6 +239,31 @@ internal sealed class CatalogExcel(LianqiaoDb db, CatalogService catalog, Catalo
     static ProblemHttpResult NotXlsx() => Problems.Of(400, "invalid-xlsx", "文件不是有效的 XLSX 工作簿", "The upload is not a readable XLSX workbook.");
 
     // ---------- import ----------
+
+    /// <summary>Receives, checks, imports and audits an upload: the one path of the REST API and the import page.</summary>
+    public async Task<(ImportReport? Report, ProblemHttpResult? Problem)> ImportUploadAsync(HttpContext http, bool allOrNothing, CancellationToken ct)
+    {
+        var mode = allOrNothing ? "all" : "valid";
+        var (file, problem) = await ReceiveAsync(http.Request, ct);
+        if (problem is null)
+        {
+            await using (file)
+            {
+                var (report, invalid) = await ImportAsync(file!, allOrNothing, http.User.Caller(), http, ct);
+                if (report is not null)
+                {
+                    await audit.WriteAsync(AuditEntry.For(http, "catalog.import", "catalog", null,
+                        new { report.Mode, report.Rows, report.Imported, report.Failed, report.Committed, codes = report.Created.Select(c => c.Code) },
+                        report.Committed || report.Failed == 0 ? AuditOutcome.Success : AuditOutcome.Failure), ct);
+                    return (report, null);
+                }
+                problem = invalid;
+            }
+        }
+        await audit.WriteAsync(AuditEntry.For(http, "catalog.import", "catalog", null,
+            new { mode, refused = problem!.ProblemDetails.Extensions["code"] }, AuditOutcome.Failure), ct);
+        return (null, problem);
+    }
 
     sealed record ParsedResource(int Row, string RowKey, ResourceInput Input, Dictionary<int, int> ItemRows);
 

@@ -189,4 +189,38 @@ public sealed class CatalogExcelTests(CatalogServer server) : IClassFixture<Cata
         Assert.Equal(resources.Count, book.Query(useHeaderRow: true, sheetName: "信息资源").Count());
         await (await consumer.GetAsync("/api/v1/catalog/standard-export?format=csv")).ProblemAsync(400);
     }
+
+    [Fact]
+    public async Task The_import_page_uploads_a_workbook_and_shows_the_report()
+    {
+        using var steward = await server.AsUserAsync("t-steward");
+        var browse = await steward.GetStringAsync("/catalog?q=" + Uri.EscapeDataString("人口"));
+        Assert.Contains("id=\"import-link\"", browse);
+        Assert.Contains("/api/v1/catalog/export?q=" + Uri.EscapeDataString("人口"), browse);
+
+        async Task<string> PostAsync(byte[] book, string mode)
+        {
+            var page = await steward.GetStringAsync("/catalog/import");
+            var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+            var form = Upload(book);
+            form.Add(new StringContent(token), "__RequestVerificationToken");
+            form.Add(new StringContent("import"), "_handler");
+            form.Add(new StringContent(mode), "Mode");
+            var response = await steward.PostAsync("/catalog/import", form);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        var bad = await PostAsync(Workbook([Resource("P", "页面导入错误行", shareCondition: null)], [Item("P", "姓名")]), "all");
+        Assert.Contains("id=\"import-errors\"", bad);
+        Assert.Contains("共享条件", bad);
+        Assert.DoesNotContain("id=\"imported\"", bad);
+
+        var good = await PostAsync(Workbook([Resource("P", "页面导入正确行")], [Item("P", "姓名")]), "all");
+        Assert.Contains("id=\"imported\"", good);
+        Assert.Contains("页面导入正确行", good);
+
+        using var consumer = await server.AsUserAsync("t-consumer");
+        Assert.DoesNotContain("id=\"file\"", await consumer.GetStringAsync("/catalog/import"));
+    }
 }

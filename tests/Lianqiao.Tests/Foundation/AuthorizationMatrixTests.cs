@@ -123,6 +123,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /catalog/{Slug}"] = Access.Members,
         ["POST /catalog/{Slug}"] = Access.Members,
         ["GET /catalog/new"] = Access.Members,
+        // The import page tells non-stewards they may not import; the upload itself is refused inside.
+        ["GET /catalog/import"] = Access.Members,
+        ["POST /catalog/import"] = Access.Members,
         ["POST /catalog/new"] = Access.Members,
         ["GET /catalog/{Slug}/edit"] = Access.Members,
         ["POST /catalog/{Slug}/edit"] = Access.Members,
