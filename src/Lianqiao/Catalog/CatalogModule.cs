@@ -32,6 +32,7 @@ internal static class CatalogModule
         services.AddScoped<CatalogSearch>();
         services.AddScoped<CatalogExcel>();
         services.AddScoped<CatalogStandardExport>();
+        services.AddScoped<CatalogBulkLoad>();
         services.AddScoped<ICatalogReader, CatalogReader>();
         services.AddTransient<ISeedStep, CatalogCodeTablesSeed>();
         services.AddTransient<ISeedStep, CatalogDemoSeed>();
