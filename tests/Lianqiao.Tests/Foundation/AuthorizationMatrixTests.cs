@@ -98,6 +98,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/catalog/"] = Access.Members,
         ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/template"] = Access.Members,
+        // Stewards import for their own department (checked per row), admins for any; the probe's JSON body then gets 400.
+        ["POST /api/v1/catalog/import"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/export"] = Access.Members,
+        ["GET /api/v1/catalog/standard-export"] = Access.Members,
         ["GET /api/v1/catalog/review-queue"] = Access.Admin,
         ["GET /api/v1/catalog/{slug}"] = Access.Members,
         ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
@@ -120,6 +125,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /catalog/{Slug}"] = Access.Members,
         ["POST /catalog/{Slug}"] = Access.Members,
         ["GET /catalog/new"] = Access.Members,
+        // The import page tells non-stewards they may not import; the upload itself is refused inside.
+        ["GET /catalog/import"] = Access.Members,
+        ["POST /catalog/import"] = Access.Members,
         ["POST /catalog/new"] = Access.Members,
         ["GET /catalog/{Slug}/edit"] = Access.Members,
         ["POST /catalog/{Slug}/edit"] = Access.Members,
