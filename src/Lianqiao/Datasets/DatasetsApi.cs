@@ -75,7 +75,7 @@ internal static class DatasetsApi
     }
 
     static async Task<Results<Ok<SchemaView>, ProblemHttpResult>> PutSchema(string resourceId, SchemaInput input, HttpContext http,
-        LianqiaoDb db, DatasetStore store, IAuditLog audit, TimeProvider time, CancellationToken ct)
+        LianqiaoDb db, SchemaRegistry registry, IAuditLog audit, CancellationToken ct)
     {
         var caller = http.User.Caller();
         var record = await db.Set<DatasetSchemaRecord>().SingleOrDefaultAsync(s => s.ResourceId == resourceId, ct);
@@ -84,49 +84,18 @@ internal static class DatasetsApi
         if (!CanWrite(caller, departmentId) || (record is not null && departmentId != record.DepartmentId && !caller.IsAdmin))
             return Problems.Forbidden("Stewards register schemas for their own department only.");
 
-        var schema = new TableSchema
-        {
-            ResourceId = resourceId,
-            Name = input.Name ?? "",
-            DepartmentId = departmentId,
-            UpdateCycle = input.UpdateCycle,
-            Columns = input.Columns ?? [],
-            Rules = input.Rules ?? [],
-        };
-        var errors = SchemaRules.Validate(schema);
-        if (!await db.Set<Department>().AnyAsync(d => d.Id == departmentId, ct)) errors["departmentId"] = ["部门不存在 / no such department"];
-        if (errors.Count > 0) return Problems.Validation(errors);
-
-        var definition = JsonSerializer.Serialize(new SchemaDefinition(schema.Columns, schema.Rules), DatasetStore.Json);
-        if (record is null)
-        {
-            record = new DatasetSchemaRecord { ResourceId = resourceId, Name = schema.Name, Definition = definition };
-            db.Add(record);
-        }
-        else
-        {
-            record.Version++;
-        }
-        record.Name = schema.Name;
-        record.DepartmentId = departmentId;
-        record.UpdateCycle = schema.UpdateCycle;
-        record.Definition = definition;
-        record.UpdatedAt = time.GetUtcNow();
-        DatasetTable table;
-        string change;
         try
         {
-            // The registration and the table change commit together (EnsureTable saves the tracked record too).
-            (table, change) = await store.EnsureTableAsync(db, schema, ct);
+            var (view, errors) = await registry.SaveAsync(resourceId, input, departmentId, record, ct);
+            if (view is null) return Problems.Validation(errors!);
+            await audit.WriteAsync(AuditEntry.For(http, "dataset.schema", "resource", resourceId, new { view.Version, view.Change }), ct);
+            return TypedResults.Ok(view);
         }
         catch (DatasetBusyException)
         {
             return Problems.Conflict("load-in-progress", "该资源正在导入，不能变更表结构", "A load is running; change the schema when it has finished.");
         }
-        await audit.WriteAsync(AuditEntry.For(http, "dataset.schema", "resource", resourceId, new { record.Version, change }), ct);
-        return TypedResults.Ok(DatasetMapping.View(schema, record, table, change));
     }
-
     static async Task<Results<Ok<LoadDto>, ProblemHttpResult>> PostLoad(string resourceId, string? mode, string? format, HttpContext http,
         ITableSchemaSource source, DatasetLoader loader, IAuditLog audit, CancellationToken ct)
     {

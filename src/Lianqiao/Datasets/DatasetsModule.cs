@@ -19,10 +19,12 @@ internal static class DatasetsModule
         // The seam: the catalog module replaces this registration with its own ITableSchemaSource.
         services.AddSingleton<ITableSchemaSource, RegisteredSchemaSource>();
         services.AddScoped<TimelinessService>();
+        services.AddScoped<SchemaRegistry>();
         services.AddSingleton<IScheduledJob, TimelinessJob>();
         services.AddSingleton<IScheduledJob, QuarantinePurgeJob>();
         services.AddSingleton<IScheduledJob, StaleLoadsJob>();
         services.AddHostedService<LoadRecoveryOnStart>();
+        services.AddTransient<Seeding.ISeedStep, DatasetsDemoSeed>();
         return services;
     }
 
