@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Lianqiao.Audit;
+using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Datasets;
@@ -10,6 +11,7 @@ using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
 using Lianqiao.Seeding;
+using Lianqiao.Sharing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
@@ -40,6 +42,7 @@ public static class LianqiaoApp
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<KeyFolder>();
         services.AddLianqiaoDb(settings);
         services.AddDataProtection().SetApplicationName("Lianqiao").PersistKeysToDbContext<LianqiaoDb>();
         // Pages and JSON carry Chinese as characters, not as numeric entities or \u escapes.
@@ -58,8 +61,11 @@ public static class LianqiaoApp
 
         services.AddOrganizations();
         services.AddAudit();
+        services.AddAuditLedger(builder.Configuration);
         services.AddReference();
         services.AddJobs(builder.Configuration);
+        services.AddSharing();
+        services.AddCatalog();
         services.AddDatasets(builder.Configuration);
         services.AddSingleton<SeedRunner>();
 
@@ -96,6 +102,8 @@ public static class LianqiaoApp
         api.MapAuditApi();
         api.MapReferenceApi();
         api.MapJobsApi();
+        api.MapSharing();
+        api.MapCatalog();
         api.MapDatasets();
 
         app.MapRazorComponents<App>();

@@ -53,7 +53,8 @@ internal sealed partial class SeedRunner(IEnumerable<ISeedStep> steps, IServiceS
         var applied = (await db.Set<AppliedSeed>().Select(s => s.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         foreach (var step in steps.OrderBy(s => s.Id, StringComparer.Ordinal))
         {
-            if (applied.Contains(step.Id) || (step.DemoOnly && !demo) || (only is not null && !only(step))) continue;
+            // Base steps always run; `only` narrows the demo steps (tests seed the demo city without every module's demo data).
+            if (applied.Contains(step.Id) || (step.DemoOnly && (!demo || (only is not null && !only(step))))) continue;
             LogApplying(step.Id);
             await step.ApplyAsync(context, ct);
             db.ChangeTracker.Clear();

@@ -35,7 +35,7 @@ public class LianqiaoServer : IAsyncLifetime
     readonly Dictionary<string, string> keys = [];
     readonly List<WebApplication> extraHosts = [];
 
-    /// <summary>Which demo seed steps this fixture applies (the foundation's by default; later modules widen it).</summary>
+    /// <summary>Which demo seed steps this fixture applies (the foundation's by default; later modules widen it). Base steps always run.</summary>
     protected virtual bool IncludeSeedStep(Seeding.ISeedStep step) => step.Id.StartsWith("p1-", StringComparison.Ordinal);
 
     protected virtual void Configure(WebApplicationBuilder builder) { }
@@ -125,6 +125,27 @@ public class LianqiaoServer : IAsyncLifetime
     {
         await using var scope = App.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<LianqiaoDb>().Set<ConsumerApp>().Where(a => a.Name == appName).Select(a => a.Id).SingleAsync();
+    }
+
+    /// <summary>A fresh table grant on a resource provided by <paramref name="providerDepartmentId"/> to the test application.</summary>
+    public async Task<Guid> GrantIdAsync(Guid providerDepartmentId, string resourceId = "matrix-resource")
+    {
+        var appId = await AppIdAsync("t-app");
+        return await InScopeAsync(async sp =>
+        {
+            var grant = await sp.GetRequiredService<global::Lianqiao.Sharing.GrantService>().IssueAsync(new global::Lianqiao.Sharing.Grant
+            {
+                PrincipalKind = PrincipalKind.Application,
+                PrincipalId = appId.ToString(),
+                ConsumerDepartmentId = OwnDepartmentId,
+                ResourceId = resourceId,
+                ProviderDepartmentId = providerDepartmentId,
+                Kind = global::Lianqiao.Sharing.GrantKind.Table,
+                Fields = ["name"],
+                ExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
+            }, new AuditEntry("grant.issue") { ActorKind = "System", ActorName = "test fixture" }, default);
+            return grant.Id;
+        });
     }
 
     static async Task<string> IssueAsync(IServiceProvider sp, PrincipalKind kind, string ownerId) =>
