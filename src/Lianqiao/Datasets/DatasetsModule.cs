@@ -28,7 +28,11 @@ internal static class DatasetsModule
         return services;
     }
 
-    public static void MapDatasets(this IEndpointRouteBuilder routes) => routes.MapDatasetsApi();
+    public static void MapDatasets(this IEndpointRouteBuilder routes)
+    {
+        routes.MapDatasetsApi();
+        routes.MapDatasetPages();
+    }
 }
 
 /// <summary>On start, loads this machine left running when a process died are failed at once (their rows were never committed).</summary>
