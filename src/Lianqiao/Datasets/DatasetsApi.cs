@@ -47,18 +47,25 @@ internal static class DatasetsApi
 
     static ProblemHttpResult NoResource() => Problems.NotFound("数据资源", "dataset resource");
 
-    static async Task<Ok<List<DatasetSummaryDto>>> ListDatasets(HttpContext http, LianqiaoDb db, CancellationToken ct)
+    static async Task<Ok<List<DatasetSummaryDto>>> ListDatasets(HttpContext http, LianqiaoDb db, ITableSchemaSource source, CancellationToken ct)
     {
         var caller = http.User.Caller();
-        var schemas = await db.Set<DatasetSchemaRecord>().AsNoTracking()
-            .Where(s => caller.IsAdmin || s.DepartmentId == caller.DepartmentId).OrderBy(s => s.ResourceId).ToListAsync(ct);
-        var ids = schemas.Select(s => s.ResourceId).ToList();
-        var tables = await db.Set<DatasetTable>().AsNoTracking().Where(t => ids.Contains(t.ResourceId)).ToDictionaryAsync(t => t.ResourceId, ct);
-        return TypedResults.Ok(schemas.Select(s =>
+        var visible = await VisibleAsync(caller, db, source, ct);
+        return TypedResults.Ok(visible.Select(v => new DatasetSummaryDto(v.Schema.ResourceId, v.Schema.Name, v.Schema.DepartmentId, v.Schema.UpdateCycle,
+            v.Table?.TableName, v.Table?.LiveRows ?? 0, v.Table?.LastSuccessAt, v.Table?.OverdueDays ?? 0, v.Table?.RunningLoadId is not null)).ToList());
+    }
+
+    /// <summary>Registered schemas and resources that have a table (catalog-fed ones once loaded), as the caller may see them.</summary>
+    internal static async Task<List<(TableSchema Schema, DatasetTable? Table)>> VisibleAsync(Caller caller, LianqiaoDb db, ITableSchemaSource source, CancellationToken ct)
+    {
+        var registered = await db.Set<DatasetSchemaRecord>().AsNoTracking().Select(s => s.ResourceId).ToListAsync(ct);
+        var tables = await db.Set<DatasetTable>().AsNoTracking().ToDictionaryAsync(t => t.ResourceId, ct);
+        var result = new List<(TableSchema, DatasetTable?)>();
+        foreach (var id in registered.Union(tables.Keys).Order(StringComparer.Ordinal))
         {
-            var t = tables.GetValueOrDefault(s.ResourceId);
-            return new DatasetSummaryDto(s.ResourceId, s.Name, s.DepartmentId, s.UpdateCycle, t?.TableName, t?.LiveRows ?? 0, t?.LastSuccessAt, t?.OverdueDays ?? 0, t?.RunningLoadId is not null);
-        }).ToList());
+            if (await source.FindAsync(id, ct) is { } schema && CanRead(caller, schema.DepartmentId)) result.Add((schema, tables.GetValueOrDefault(id)));
+        }
+        return result;
     }
 
     static async Task<Ok<List<OverdueDto>>> Overdue(TimelinessService timeliness, CancellationToken ct) =>

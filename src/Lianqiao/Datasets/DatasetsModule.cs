@@ -16,8 +16,10 @@ internal static class DatasetsModule
         services.Configure<QuarantineOptions>(configuration.GetSection("Lianqiao:Quarantine"));
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<DatasetLoader>();
-        // The seam: the catalog module replaces this registration with its own ITableSchemaSource.
-        services.AddSingleton<ITableSchemaSource, RegisteredSchemaSource>();
+        // The seam (docs/architecture.md, Datasets): schemas registered here first, then the catalog's published resources.
+        services.AddSingleton<RegisteredSchemaSource>();
+        services.AddSingleton<CatalogSchemaSource>();
+        services.AddSingleton<ITableSchemaSource, CompositeSchemaSource>();
         services.AddScoped<TimelinessService>();
         services.AddScoped<SchemaRegistry>();
         services.AddSingleton<IScheduledJob, TimelinessJob>();
