@@ -126,7 +126,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             Assert.Contains("truncated", stdout);
 
             // Sealing refuses to extend a cut chain, which would hide the cut.
-            Assert.Equal(0, (await SealAsync()).Seals);
+            Assert.True((await SealAsync()) is { Seals: 0, Refused: true });
         }
         finally
         {
@@ -152,7 +152,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         {
             var report = await VerifyOverHttpAsync();
             Assert.Equal("head-missing", report.Problem?.Code);
-            Assert.Equal(0, (await SealAsync()).Seals);
+            Assert.True((await SealAsync()) is { Seals: 0, Refused: true });
         }
         finally
         {
