@@ -98,6 +98,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/catalog/"] = Access.Members,
         ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/template"] = Access.Members,
+        // Stewards import for their own department (checked per row), admins for any; the probe's JSON body then gets 400.
+        ["POST /api/v1/catalog/import"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/export"] = Access.Members,
+        ["GET /api/v1/catalog/standard-export"] = Access.Members,
         ["GET /api/v1/catalog/review-queue"] = Access.Admin,
         ["GET /api/v1/catalog/{slug}"] = Access.Members,
         ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
@@ -120,6 +125,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /catalog/{Slug}"] = Access.Members,
         ["POST /catalog/{Slug}"] = Access.Members,
         ["GET /catalog/new"] = Access.Members,
+        // The import page tells non-stewards they may not import; the upload itself is refused inside.
+        ["GET /catalog/import"] = Access.Members,
+        ["POST /catalog/import"] = Access.Members,
         ["POST /catalog/new"] = Access.Members,
         ["GET /catalog/{Slug}/edit"] = Access.Members,
         ["POST /catalog/{Slug}/edit"] = Access.Members,
@@ -147,6 +155,15 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
         ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
         ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
+        ["GET /datasets"] = Access.Members,
+        ["POST /datasets"] = Access.Members,
+        ["GET /datasets/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}"] = Access.Members,
+        ["GET /datasets/{resourceId}/loads/{loadId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/loads/{loadId:guid}"] = Access.Members,
+        ["GET /datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/quarantine"] = Access.Members,
+        ["POST /datasets/{resourceId}/upload"] = Access.Admin.AndOwn(Actor.Steward),
         ["GET /api/v1/datasets/"] = Access.Members,
         ["GET /api/v1/datasets/overdue"] = Access.Members,
         ["GET /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
@@ -158,10 +175,34 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
+
+        ["GET /api/v1/gateway/services"] = Access.Members,
+        ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
+        ["PUT /api/v1/gateway/services/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/versions"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/stats"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["POST /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["DELETE /api/v1/gateway/allow-list/{entryId:guid}"] = Access.Admin,
+        // Only a service grant opens the gateway, and the matrix issues none: everyone is refused.
+        ["GET /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["POST /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PUT /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PATCH /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["DELETE /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["GET /metrics"] = Access.Admin,
+        // The demo sample upstream: public like any upstream, and 404 unless the gateway demo seed ran.
+        ["GET /demo-upstream/bus-arrivals/{**path}"] = Access.Anyone,
+        ["GET /services"] = Access.Members,
+        ["GET /services/{resourceId}"] = Access.Members,
+        ["POST /services"] = Access.Members,
+        ["GET /my-services"] = Access.Members,
+        ["POST /my-services"] = Access.Members,
+        ["POST /services/{resourceId}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
-    async Task<string> ParameterAsync(string name, Actor actor, Scope scope)
+    async Task<string> ParameterAsync(string route, string name, Actor actor, Scope scope)
     {
         var department = scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId;
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
@@ -175,6 +216,10 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            // A resource id means a gateway service on gateway routes and a dataset elsewhere.
+            "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
+            "path" => "x",
+            "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
@@ -277,7 +322,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var raw = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
         var result = raw;
         foreach (Match m in Regex.Matches(raw, @"\{(\*\*)?([A-Za-z]+)[^}]*\}"))
-            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
+            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(raw, m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
         return result;
     }
 }
