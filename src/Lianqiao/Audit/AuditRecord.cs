@@ -64,7 +64,7 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
 
     internal AuditRecord ToRecord(DateTimeOffset at) => new()
     {
-        At = at,
+        At = LedgerFormat.ToMicroseconds(at),
         Action = Action,
         Outcome = Outcome,
         ActorKind = ActorKind,

@@ -39,5 +39,7 @@ internal static class CatalogModule
     public static void MapCatalog(this IEndpointRouteBuilder routes)
     {
         routes.MapCatalogApi();
+        routes.MapCkanApi();
+        routes.MapDcatFeeds();
     }
 }

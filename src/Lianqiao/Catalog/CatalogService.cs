@@ -119,6 +119,7 @@ internal sealed class CatalogService(LianqiaoDb db, IAuditLog audit, TimeProvide
 
     public async Task<CatalogOutcome<ResourceDto>> CreateAsync(ResourceInput input, Caller caller, HttpContext? http, CancellationToken ct)
     {
+        if (!caller.IsAdmin && !caller.Is(Roles.Steward)) return Problems.Forbidden("Only stewards and platform admins catalog resources.");
         if (input.DepartmentId is { } dept && !caller.ActsFor(dept, Roles.Steward))
             return Problems.Forbidden("Only the department's stewards and platform admins catalog its resources.");
         var errors = await ValidateAsync(input, null, caller, ct);

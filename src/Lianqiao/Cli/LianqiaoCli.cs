@@ -9,7 +9,7 @@ namespace Lianqiao.Cli;
 
 /// <summary>
 /// The command line. The forms here are a contract (README, users' scripts, acceptance checks):
-/// serve, migrate, admin create-key, admin set-password.
+/// serve, migrate, admin create-key, admin set-password, audit verify, audit seal.
 /// </summary>
 public static class LianqiaoCli
 {
@@ -33,9 +33,15 @@ public static class LianqiaoCli
         setPassword.SetAction((r, ct) => SetPasswordAsync(Settings(r), r.GetValue(user)!, ct));
         var admin = new Command("admin", "管理命令 / administration") { createKey, setPassword };
 
+        var verify = new Command("verify", "校验审计账本（哈希链与签名）/ verify the audit ledger's hash chain and signatures") { DataOption, DbOption };
+        verify.SetAction((r, ct) => AuditVerifyAsync(Settings(r), ct));
+        var seal = new Command("seal", "立即封存新的审计记录 / seal new audit records now") { DataOption, DbOption };
+        seal.SetAction((r, ct) => AuditSealAsync(Settings(r), ct));
+        var audit = new Command("audit", "审计账本 / audit ledger") { verify, seal };
+
         var root = new RootCommand("连桥 Lianqiao — 政务数据共享交换与开放平台 / government data sharing, exchange and open-data platform")
         {
-            serve, migrate, admin,
+            serve, migrate, admin, audit,
         };
         return await root.Parse(args).InvokeAsync();
     }
@@ -132,6 +138,35 @@ public static class LianqiaoCli
                 return 1;
             }
             Console.WriteLine(password);
+            return 0;
+        }, ct);
+
+    /// <summary>
+    /// Exit 0 and a summary when the ledger holds; 1 and the first bad record or seal otherwise; 2 when
+    /// the database cannot be read as this build's. Never migrates or seeds: it only reads.
+    /// </summary>
+    static async Task<int> AuditVerifyAsync(HostSettings settings, CancellationToken ct)
+    {
+        await using var app = LianqiaoApp.Build(settings);
+        var (state, _) = await app.Services.GetRequiredService<DatabaseSchema>().InspectAsync(ct);
+        if (state != SchemaState.Current)
+        {
+            await Console.Error.WriteLineAsync(state == SchemaState.Empty
+                ? "数据库为空，没有可校验的审计账本 / the database is empty: no audit ledger to verify"
+                : "数据库版本与本程序不一致 / the database schema does not match this build (run lianqiao migrate, or use the matching build)");
+            return 2;
+        }
+        await using var scope = app.Services.CreateAsyncScope();
+        var report = await scope.ServiceProvider.GetRequiredService<AuditLedger>().VerifyAsync(ct);
+        Console.WriteLine(report.Summary);
+        return report.Intact ? 0 : 1;
+    }
+
+    static Task<int> AuditSealAsync(HostSettings settings, CancellationToken ct) =>
+        WithServicesAsync(settings, async sp =>
+        {
+            var result = await sp.GetRequiredService<AuditLedger>().SealAsync(ct);
+            Console.WriteLine($"已封存 / sealed: {result}");
             return 0;
         }, ct);
 }

@@ -5,6 +5,7 @@ using Lianqiao.Audit;
 using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Errors;
 using Lianqiao.Gateway;
 using Lianqiao.Jobs;
@@ -42,6 +43,7 @@ public static class LianqiaoApp
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<KeyFolder>();
         services.AddLianqiaoDb(settings);
         services.AddDataProtection().SetApplicationName("Lianqiao").PersistKeysToDbContext<LianqiaoDb>();
         // Pages and JSON carry Chinese as characters, not as numeric entities or \u escapes.
@@ -60,10 +62,12 @@ public static class LianqiaoApp
 
         services.AddOrganizations();
         services.AddAudit();
+        services.AddAuditLedger(builder.Configuration);
         services.AddReference();
         services.AddJobs(builder.Configuration);
         services.AddSharing();
         services.AddCatalog();
+        services.AddDatasets(builder.Configuration);
         services.AddGateway();
         services.AddSingleton<SeedRunner>();
 
@@ -102,6 +106,7 @@ public static class LianqiaoApp
         api.MapJobsApi();
         api.MapSharing();
         api.MapCatalog();
+        api.MapDatasets();
         api.MapGateway();
 
         app.MapRazorComponents<App>();

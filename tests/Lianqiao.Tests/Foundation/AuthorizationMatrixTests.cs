@@ -58,6 +58,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /"] = Access.SignedIn,
         ["GET /admin"] = Access.Admin,
         ["POST /admin"] = Access.Admin,
+        ["GET /audit"] = Access.Auditor,
+        ["POST /audit"] = Access.Auditor,
         ["POST /account/login"] = Access.Anyone,
         ["POST /account/logout"] = Access.SignedIn,
 
@@ -86,11 +88,71 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/calendar"] = Access.Members,
         ["PUT /api/v1/calendar/{date}"] = Access.Admin,
         ["GET /api/v1/calendar/deadline"] = Access.Members,
-        ["GET /api/v1/audit"] = Access.Auditor,
+        ["GET /api/v1/audit/"] = Access.Auditor,
+        ["GET /api/v1/audit/verify"] = Access.Auditor,
+        ["GET /api/v1/audit/export"] = Access.Auditor,
         ["GET /api/v1/jobs"] = Access.Admin,
 
+        // Catalog: metadata of published resources is for every member; department scoping of drafts and edits
+        // is per resource (tests/Lianqiao.Tests/Catalog), so the probes here see 404 for a missing slug.
+        ["GET /api/v1/catalog/"] = Access.Members,
+        ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/review-queue"] = Access.Admin,
+        ["GET /api/v1/catalog/{slug}"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/submit"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/review"] = Access.Admin,
+        ["POST /api/v1/catalog/{slug}/versions"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/versions"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/versions/{version:int}"] = Access.Members,
+        ["GET /api/v1/catalog/{slug}/diff"] = Access.Members,
+        ["POST /api/v1/catalog/{slug}/retire"] = Access.Members,
+        // CKAN-compatible API: open to everyone; what each caller sees is filtered inside.
+        ["GET /api/3/action/{action}"] = Access.Anyone,
+        ["POST /api/3/action/{action}"] = Access.Anyone,
+        ["GET /catalog.jsonld"] = Access.Anyone,
+        ["GET /catalog.ttl"] = Access.Anyone,
+        ["GET /dataset/{slug}.jsonld"] = Access.Anyone,
+        ["GET /catalog"] = Access.Members,
+        ["POST /catalog"] = Access.Members,
+        ["GET /catalog/{Slug}"] = Access.Members,
+        ["POST /catalog/{Slug}"] = Access.Members,
+        ["GET /catalog/new"] = Access.Members,
+        ["POST /catalog/new"] = Access.Members,
+        ["GET /catalog/{Slug}/edit"] = Access.Members,
+        ["POST /catalog/{Slug}/edit"] = Access.Members,
+        ["GET /catalog/review"] = Access.Admin,
+        ["POST /catalog/review"] = Access.Admin,
         ["GET /api/v1/grants/"] = Access.Members,
         ["POST /api/v1/grants/{grantId:guid}/revoke"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver),
+        // Submitting validates the body before deciding scope; with an empty body every member gets 400, not 403.
+        ["POST /api/v1/share-requests/"] = Access.Members,
+        ["GET /api/v1/share-requests/"] = Access.Members,
+        ["GET /api/v1/share-requests/overdue"] = Access.Admin,
+        // Unknown or invisible applications answer 404 to everyone: the matrix probes a random id, so no actor is refused here.
+        ["GET /api/v1/share-requests/{id:guid}"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/approve"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/refuse"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
+        ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
+        ["GET /api/v1/demands/"] = Access.Members,
+        // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
+        ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
+        ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
+        ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
+        ["GET /api/v1/datasets/"] = Access.Members,
+        ["GET /api/v1/datasets/overdue"] = Access.Members,
+        ["GET /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["PUT /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /api/v1/datasets/{resourceId}/loads"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/datasets/{resourceId}/loads"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/loads/{loadId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
 
         ["GET /api/v1/gateway/services"] = Access.Members,
         ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
@@ -132,14 +194,30 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
-            "resourceId" => await Gateway.GatewayMatrix.ServiceAsync(server, department),
             "path" => "x",
             "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
+            "slug" or "Slug" => "population-basic",
+            "action" => "status_show",
+            "version" => "1",
+            // One id serves the datasets and the gateway routes: a dataset resource that is also a registered gateway service.
+            "resourceId" => await Gateway.GatewayMatrix.ServiceAsync(server, department, await MatrixResourceAsync(department)),
+            "loadId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
+    }
+
+    /// <summary>A dataset resource of the given department (registered once per fixture).</summary>
+    async Task<string> MatrixResourceAsync(Guid departmentId)
+    {
+        var id = departmentId == server.OwnDepartmentId ? "matrix-own" : "matrix-other";
+        using var admin = await server.AsAdminAsync();
+        var schema = new { name = "矩阵", departmentId, columns = new[] { new { name = "编号", column = "code", type = "C", required = true, key = true } } };
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(admin, $"/api/v1/datasets/{id}/schema", schema);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return id;
     }
 
     async Task<Guid> FreshAppKeyIdAsync(string appName)

@@ -133,14 +133,14 @@ public class LianqiaoServer : IAsyncLifetime
         var appId = await AppIdAsync("t-app");
         return await InScopeAsync(async sp =>
         {
-            var grant = await sp.GetRequiredService<Sharing.GrantService>().IssueAsync(new Sharing.Grant
+            var grant = await sp.GetRequiredService<global::Lianqiao.Sharing.GrantService>().IssueAsync(new global::Lianqiao.Sharing.Grant
             {
                 PrincipalKind = PrincipalKind.Application,
                 PrincipalId = appId.ToString(),
                 ConsumerDepartmentId = OwnDepartmentId,
                 ResourceId = resourceId,
                 ProviderDepartmentId = providerDepartmentId,
-                Kind = Sharing.GrantKind.Table,
+                Kind = global::Lianqiao.Sharing.GrantKind.Table,
                 Fields = ["name"],
                 ExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
             }, new AuditEntry("grant.issue") { ActorKind = "System", ActorName = "test fixture" }, default);

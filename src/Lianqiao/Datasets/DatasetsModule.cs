@@ -1,0 +1,42 @@
+using System.Text;
+using Lianqiao.Data;
+using Lianqiao.Datasets.Loading;
+using Lianqiao.Datasets.Storage;
+using Lianqiao.Jobs;
+using Lianqiao.Quality;
+
+namespace Lianqiao.Datasets;
+
+internal static class DatasetsModule
+{
+    public static IServiceCollection AddDatasets(this IServiceCollection services, IConfiguration configuration)
+    {
+        // GB18030/GBK uploads; the provider ships with .NET, only the registration is needed.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        services.Configure<QuarantineOptions>(configuration.GetSection("Lianqiao:Quarantine"));
+        services.AddSingleton<DatasetStore>();
+        services.AddSingleton<DatasetLoader>();
+        // The seam: the catalog module replaces this registration with its own ITableSchemaSource.
+        services.AddSingleton<ITableSchemaSource, RegisteredSchemaSource>();
+        services.AddScoped<TimelinessService>();
+        services.AddSingleton<IScheduledJob, TimelinessJob>();
+        services.AddSingleton<IScheduledJob, QuarantinePurgeJob>();
+        services.AddSingleton<IScheduledJob, StaleLoadsJob>();
+        services.AddHostedService<LoadRecoveryOnStart>();
+        return services;
+    }
+
+    public static void MapDatasets(this IEndpointRouteBuilder routes) => routes.MapDatasetsApi();
+}
+
+/// <summary>On start, loads this machine left running when a process died are failed at once (their rows were never committed).</summary>
+internal sealed class LoadRecoveryOnStart(IServiceScopeFactory scopes, TimeProvider time) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await DatasetLoader.RecoverAsync(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), time, cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

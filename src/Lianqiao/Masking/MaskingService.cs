@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Text;
+using Lianqiao.Catalog;
+using Lianqiao.Domain.Masking;
+using Lianqiao.Hosting;
+
+namespace Lianqiao.Masking;
+
+/// <summary>How one output column leaves: as stored, or through a masking rule.</summary>
+public sealed record ColumnMask(string Column, MaskingRule Rule)
+{
+    public bool Masked => Rule.Kind != MaskingKind.None;
+}
+
+/// <summary>
+/// Applies the catalog's masking rule of each data item on every way data leaves. Keyed pseudonyms use
+/// HMAC-SHA256 with a key per consumer department, derived from one master key held outside the database
+/// (DATA/keys/masking.key or LIANQIAO_MASKING_KEY): two departments get unlinkable pseudonyms for one person.
+/// </summary>
+public sealed class MaskingService(KeyFolder keys)
+{
+    public const string KeyName = "masking";
+    public const string KeyVariable = "LIANQIAO_MASKING_KEY";
+
+    /// <summary>The masks for <paramref name="columns"/> of a resource; <paramref name="unmasked"/> lists columns an approval unmasked explicitly.</summary>
+    public static IReadOnlyList<ColumnMask> Plan(ResourceDto resource, IEnumerable<string> columns, IEnumerable<string> unmasked)
+    {
+        var lifted = unmasked.ToHashSet(StringComparer.Ordinal);
+        var items = resource.Items.ToDictionary(i => i.ColumnName, StringComparer.Ordinal);
+        return columns.Select(c =>
+        {
+            var item = items[c];
+            var rule = lifted.Contains(c) ? MaskingRule.None : MaskingRules.ToRule(item.MaskingRule, item.MaskKeepFirst, item.MaskKeepLast, item.Kind);
+            return new ColumnMask(c, rule);
+        }).ToList();
+    }
+
+    /// <summary>The pseudonym key of one consumer (a department, or "public" for the open portal).</summary>
+    public byte[] PseudonymKeyFor(string consumer)
+    {
+        var master = keys.GetOrCreate(KeyName, KeyVariable);
+        return HMACSHA256.HashData(master.Material, Encoding.UTF8.GetBytes("lianqiao-pseudonym:" + consumer));
+    }
+
+    /// <summary>Masks one value; values of masked columns always leave as text (or null when suppressed).</summary>
+    public static object? Apply(ColumnMask mask, object? value, byte[] pseudonymKey)
+    {
+        if (!mask.Masked || value is null or DBNull) return value;
+        var text = value switch
+        {
+            DateOnly d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            DateTime t => t.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => value.ToString(),
+        };
+        return Masker.Apply(mask.Rule, text, pseudonymKey);
+    }
+}

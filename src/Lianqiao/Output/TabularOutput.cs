@@ -1,0 +1,259 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MiniExcelLibs;
+using Parquet;
+using Parquet.Schema;
+
+namespace Lianqiao.Output;
+
+public enum OutputFormat { Json, Ndjson, Csv, Xlsx, Parquet }
+
+public enum OutputType { Text, Integer, Number, Boolean, Date, DateTime }
+
+/// <summary>One column of a tabular answer, as the consumer sees it (after projection and masking).</summary>
+public sealed record OutputColumn(string Name, string Label, OutputType Type);
+
+/// <summary>
+/// Streams rows as JSON, NDJSON, CSV, XLSX or Parquet for every way tabular data leaves (data API, downloads, open portal,
+/// quarantine export). JSON, NDJSON and CSV go straight to the response; XLSX and Parquet are zip/footer formats that need a
+/// seekable stream, so they are spooled to a temp file first: memory stays flat either way.
+/// </summary>
+public static class TabularOutput
+{
+    public static bool TryParse(string? value, out OutputFormat format)
+    {
+        format = OutputFormat.Json;
+        return string.IsNullOrEmpty(value) || Enum.TryParse(value, ignoreCase: true, out format);
+    }
+
+    public static string ContentType(OutputFormat format) => format switch
+    {
+        OutputFormat.Ndjson => "application/x-ndjson; charset=utf-8",
+        OutputFormat.Csv => "text/csv; charset=utf-8",
+        OutputFormat.Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        OutputFormat.Parquet => "application/vnd.apache.parquet",
+        _ => "application/json; charset=utf-8",
+    };
+
+    public static string Extension(OutputFormat format) => format.ToString().ToLowerInvariant();
+
+    /// <summary>Writes every row; returns the number written. <paramref name="envelope"/> adds fields around a JSON array (cursors, counts).</summary>
+    public static async Task<long> WriteAsync(Stream output, OutputFormat format, IReadOnlyList<OutputColumn> columns,
+        IAsyncEnumerable<object?[]> rows, CancellationToken ct, bool csvBom = false, Func<long, IReadOnlyDictionary<string, object?>>? envelope = null)
+    {
+        switch (format)
+        {
+            case OutputFormat.Csv: return await WriteCsvAsync(output, columns, rows, csvBom, ct);
+            case OutputFormat.Ndjson: return await WriteJsonAsync(output, columns, rows, lines: true, null, ct);
+            case OutputFormat.Xlsx: return await SpoolAsync(output, (file, c) => WriteXlsxAsync(file, columns, rows, c), ct);
+            case OutputFormat.Parquet: return await SpoolAsync(output, (file, c) => WriteParquetAsync(file, columns, rows, c), ct);
+            default: return await WriteJsonAsync(output, columns, rows, lines: false, envelope, ct);
+        }
+    }
+
+    static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool lines,
+        Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = lines };
+        await using var json = new Utf8JsonWriter(buffer, options);
+        long count = 0;
+        if (!lines)
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("rows");
+        }
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            json.WriteStartObject();
+            for (var i = 0; i < columns.Count; i++) WriteValue(json, columns[i], row[i]);
+            json.WriteEndObject();
+            count++;
+            if (lines)
+            {
+                await json.FlushAsync(ct);
+                buffer.Write("\n"u8);
+                json.Reset(buffer);   // each line is its own JSON document: no separating comma
+            }
+            if (buffer.WrittenCount > 48 * 1024) await FlushAsync(json, buffer, output, ct);
+        }
+        if (!lines)
+        {
+            json.WriteEndArray();
+            foreach (var (key, value) in envelope?.Invoke(count) ?? new Dictionary<string, object?>())
+            {
+                json.WritePropertyName(key);
+                JsonSerializer.Serialize(json, value);
+            }
+            json.WriteEndObject();
+        }
+        await FlushAsync(json, buffer, output, ct);
+        return count;
+    }
+
+    static async Task FlushAsync(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer, Stream output, CancellationToken ct)
+    {
+        await json.FlushAsync(ct);
+        await output.WriteAsync(buffer.WrittenMemory, ct);
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+    }
+
+    static void WriteValue(Utf8JsonWriter json, OutputColumn column, object? value)
+    {
+        json.WritePropertyName(column.Name);
+        switch (value)
+        {
+            case null or DBNull: json.WriteNullValue(); break;
+            case string s: json.WriteStringValue(s); break;
+            case bool b: json.WriteBooleanValue(b); break;
+            case long l: json.WriteNumberValue(l); break;
+            case int n: json.WriteNumberValue(n); break;
+            case decimal m: json.WriteNumberValue(m); break;
+            case double d: json.WriteNumberValue(d); break;
+            case DateOnly d: json.WriteStringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)); break;
+            case DateTime t: json.WriteStringValue(t.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)); break;
+            case DateTimeOffset t: json.WriteStringValue(t.ToString("O", CultureInfo.InvariantCulture)); break;
+            default: json.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
+        }
+    }
+
+    /// <summary>Text for CSV and spreadsheets: cells starting with = + - @ (or a tab/CR) get a leading apostrophe so spreadsheets never run them as formulas.</summary>
+    public static string SafeCell(string text) =>
+        text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
+
+    static string Text(object? value) => value switch
+    {
+        null or DBNull => "",
+        string s => SafeCell(s),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        DateTimeOffset t => t.ToString("O", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => SafeCell(value.ToString() ?? ""),
+    };
+
+    static async Task<long> WriteCsvAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool bom, CancellationToken ct)
+    {
+        await using var writer = new StreamWriter(output, new UTF8Encoding(bom), 64 * 1024, leaveOpen: true);
+        await writer.WriteLineAsync(string.Join(',', columns.Select(c => Quote(c.Name))));
+        long count = 0;
+        var line = new StringBuilder();
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            line.Clear();
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (i > 0) line.Append(',');
+                line.Append(Quote(Text(row[i])));
+            }
+            await writer.WriteLineAsync(line, ct);
+            count++;
+        }
+        await writer.FlushAsync(ct);
+        return count;
+    }
+
+    static string Quote(string text) =>
+        text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+
+    static async Task<long> SpoolAsync(Stream output, Func<Stream, CancellationToken, Task<long>> write, CancellationToken ct)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "lianqiao-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            long count;
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                count = await write(file, ct);
+                file.Position = 0;
+                await file.CopyToAsync(output, ct);
+            }
+            return count;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    static async Task<long> WriteXlsxAsync(Stream file, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
+    {
+        long count = 0;
+        // MiniExcel pulls rows lazily from a synchronous enumerable; the async source is drained one row at a time.
+        IEnumerable<Dictionary<string, object?>> Rows()
+        {
+            var e = rows.GetAsyncEnumerator(ct);
+            try
+            {
+                while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    var row = new Dictionary<string, object?>(columns.Count);
+                    for (var i = 0; i < columns.Count; i++) row[columns[i].Name] = e.Current[i] is string s ? SafeCell(s) : e.Current[i];
+                    count++;
+                    yield return row;
+                }
+            }
+            finally
+            {
+                e.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        await Task.Run(() => file.SaveAs(Rows(), printHeader: true), ct);
+        return count;
+    }
+
+    const int ParquetRowGroup = 50_000;
+
+    static async Task<long> WriteParquetAsync(Stream file, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
+    {
+        var fields = columns.Select(c => (DataField)(c.Type switch
+        {
+            OutputType.Integer => new DataField<long?>(c.Name),
+            OutputType.Number => new DataField<double?>(c.Name),
+            OutputType.Boolean => new DataField<bool?>(c.Name),
+            _ => new DataField<string?>(c.Name),
+        })).ToArray();
+        var schema = new ParquetSchema(fields);
+        await using var writer = await ParquetWriter.CreateAsync(schema, file, cancellationToken: ct);
+        var batch = new List<object?[]>(ParquetRowGroup);
+        long count = 0;
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            batch.Add(row);
+            if (batch.Count == ParquetRowGroup) count += await WriteGroupAsync(writer, fields, columns, batch, ct);
+        }
+        if (batch.Count > 0 || count == 0) count += await WriteGroupAsync(writer, fields, columns, batch, ct);
+        return count;
+    }
+
+    static async Task<long> WriteGroupAsync(ParquetWriter writer, DataField[] fields, IReadOnlyList<OutputColumn> columns, List<object?[]> batch, CancellationToken ct)
+    {
+        using var group = writer.CreateRowGroup();
+        for (var i = 0; i < fields.Length; i++)
+        {
+            var c = i;
+            switch (columns[c].Type)
+            {
+                case OutputType.Integer:
+                    await group.WriteAsync<long>(fields[c], batch.Select(r => r[c] is null or DBNull ? (long?)null : Convert.ToInt64(r[c], CultureInfo.InvariantCulture)).ToArray(), null, null, ct);
+                    break;
+                case OutputType.Number:
+                    await group.WriteAsync<double>(fields[c], batch.Select(r => r[c] is null or DBNull ? (double?)null : Convert.ToDouble(r[c], CultureInfo.InvariantCulture)).ToArray(), null, null, ct);
+                    break;
+                case OutputType.Boolean:
+                    await group.WriteAsync<bool>(fields[c], batch.Select(r => r[c] is null or DBNull ? (bool?)null : Convert.ToBoolean(r[c], CultureInfo.InvariantCulture)).ToArray(), null, null, ct);
+                    break;
+                default:
+                    await group.WriteAsync(fields[c], batch.Select(r => r[c] is null or DBNull ? null! : Text(r[c])).ToArray(), null);
+                    break;
+            }
+        }
+        var n = batch.Count;
+        batch.Clear();
+        return n;
+    }
+}

@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using Lianqiao.Audit;
+using Lianqiao.Data;
+using Lianqiao.Jobs;
+using Lianqiao.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Xunit;
+
+namespace Lianqiao.Tests.Audit;
+
+/// <summary>Seals only when a test asks, so each test knows exactly which seals exist.</summary>
+public sealed class LedgerServer : LianqiaoServer
+{
+    protected override void Configure(WebApplicationBuilder builder) =>
+        builder.Services.Configure<JobOptions>(o => o.Enabled = false);
+}
+
+/// <summary>
+/// Each test seals, tampers with the database behind the application's back (raw SQL; on PostgreSQL as
+/// the superuser with triggers bypassed), checks that verify names the damage over HTTP and on the
+/// command line, then puts the rows back and checks the ledger holds again.
+/// </summary>
+public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<LedgerServer>
+{
+    [Fact]
+    public async Task Intact_ledger_verifies_over_http_and_on_the_command_line()
+    {
+        await AddRecordsAsync(3);
+        var sealedNow = await SealAsync();
+        Assert.True(sealedNow.Seals >= 1);
+
+        var report = await VerifyOverHttpAsync();
+        Assert.True(report.Intact, report.Summary);
+        Assert.Null(report.Problem);
+        Assert.True(report.SealedRecords >= 3);
+
+        var (code, stdout, stderr) = await RunCliAsync("audit", "verify");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("audit ledger intact", stdout);
+    }
+
+    [Fact]
+    public async Task An_edited_record_is_named()
+    {
+        await AddRecordsAsync(3);
+        await SealAsync();
+        var victim = await SealedRecordAsync();
+        var original = victim.ActorName;
+
+        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {victim.Id}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("record-altered", report.Problem!.Code);
+            Assert.Equal(victim.Id, report.Problem.RecordId);
+
+            var (code, stdout, _) = await RunCliAsync("audit", "verify");
+            Assert.Equal(1, code);
+            Assert.Contains($"record {victim.Id} was altered", stdout);
+            Assert.Contains($"记录 {victim.Id} 被篡改", stdout);
+        }
+        finally
+        {
+            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(original)} WHERE \"Id\" = {victim.Id}");
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task A_deleted_record_is_detected()
+    {
+        await AddRecordsAsync(4);
+        await SealAsync();
+        var seal = await LastSealAsync();
+        var records = await RecordsAsync(seal.FirstRecordId, seal.LastRecordId);
+        Assert.True(records.Count >= 3);
+        var victim = records[1];
+
+        await TamperAsync($"DELETE FROM audit_records WHERE \"Id\" = {victim.Id}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("record-deleted", report.Problem!.Code);
+            Assert.Equal(seal.Number, report.Problem.SealNumber);
+            Assert.Contains($"after record {records[0].Id}", report.Problem.MessageEn);
+
+            var (code, stdout, _) = await RunCliAsync("audit", "verify");
+            Assert.Equal(1, code);
+            Assert.Contains("was deleted", stdout);
+        }
+        finally
+        {
+            await ReinsertAsync(victim);
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task A_truncated_tail_is_detected_against_the_signed_head()
+    {
+        await AddRecordsAsync(2);
+        await SealAsync();
+        await AddRecordsAsync(2);
+        await SealAsync();
+        var last = await LastSealAsync();
+        Assert.True(last.Number >= 2);
+        var tail = await RecordsAsync(last.FirstRecordId, last.LastRecordId);
+
+        // The newest seal and every record it covers disappear: the remaining chain is valid, but shorter than the head says.
+        await TamperAsync($"DELETE FROM audit_records WHERE \"Id\" >= {last.FirstRecordId} AND \"Id\" <= {last.LastRecordId}");
+        await TamperAsync($"DELETE FROM audit_seals WHERE \"Number\" = {last.Number}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("truncated", report.Problem!.Code);
+            Assert.Equal(last.Number, report.Problem.SealNumber);
+
+            var (code, stdout, _) = await RunCliAsync("audit", "verify");
+            Assert.Equal(1, code);
+            Assert.Contains("truncated", stdout);
+
+            // Sealing refuses to extend a cut chain, which would hide the cut.
+            Assert.Equal(0, (await SealAsync()).Seals);
+        }
+        finally
+        {
+            foreach (var r in tail) await ReinsertAsync(r);
+            await server.InScopeAsync(async sp =>
+            {
+                var db = sp.GetRequiredService<LianqiaoDb>();
+                db.Add(last);
+                return await db.SaveChangesAsync();
+            });
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task Records_cut_from_the_end_of_the_last_seal_are_detected()
+    {
+        await AddRecordsAsync(3);
+        await SealAsync();
+        var last = await LastSealAsync();
+        var records = await RecordsAsync(last.FirstRecordId, last.LastRecordId);
+
+        await TamperAsync($"DELETE FROM audit_records WHERE \"Id\" = {last.LastRecordId}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("record-deleted", report.Problem!.Code);
+            Assert.Contains($"after record {records[^2].Id}", report.Problem.MessageEn);
+        }
+        finally
+        {
+            await ReinsertAsync(records[^1]);
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task A_chain_rehashed_without_the_key_fails_its_signature()
+    {
+        await AddRecordsAsync(3);
+        await SealAsync();
+        var seal = await LastSealAsync();
+        var victim = (await RecordsAsync(seal.FirstRecordId, seal.LastRecordId))[0];
+        var original = victim.ActorName;
+
+        // The forger edits a record and recomputes the seal's digests and hash exactly, but can only sign with a key of their own.
+        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {victim.Id}");
+        var forged = await RecordsAsync(seal.FirstRecordId, seal.LastRecordId);
+        var hashes = forged.Select(LedgerFormat.RecordHash).ToList();
+        var hash = LedgerFormat.SealHash(seal.Number, seal.FirstRecordId, seal.LastRecordId, seal.RecordCount, seal.PreviousHash, hashes);
+        var forgedSignature = LedgerFormat.SignSeal(new byte[32], hash);
+        await TamperAsync($"UPDATE audit_seals SET \"Hash\" = '{hash}', \"Signature\" = '{forgedSignature}', " +
+            $"\"RecordDigests\" = {Bytes(LedgerFormat.Digests(hashes))} WHERE \"Number\" = {seal.Number}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("signature-invalid", report.Problem!.Code);
+            Assert.Equal(seal.Number, report.Problem.SealNumber);
+
+            var (code, stdout, _) = await RunCliAsync("audit", "verify");
+            Assert.Equal(1, code);
+            Assert.Contains("rewritten without the ledger key", stdout);
+        }
+        finally
+        {
+            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(original)} WHERE \"Id\" = {victim.Id}");
+            await TamperAsync($"UPDATE audit_seals SET \"Hash\" = '{seal.Hash}', \"Signature\" = '{seal.Signature}', " +
+                $"\"RecordDigests\" = {Bytes(seal.RecordDigests)} WHERE \"Number\" = {seal.Number}");
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task The_ledger_key_is_a_file_only_its_owner_reads_and_survives_rotation()
+    {
+        await AddRecordsAsync(1);
+        await SealAsync();
+        var keys = Path.Combine(server.DataDirectory, "keys");
+        var keyFile = Path.Combine(keys, "audit-ledger.key");
+        Assert.True(File.Exists(keyFile));
+        Assert.Equal(32, Convert.FromBase64String(File.ReadAllText(keyFile).Trim()).Length);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+        }
+
+        // Rotation as documented: retire the key under another name; the next seal creates a new one.
+        File.Move(keyFile, Path.Combine(keys, $"audit-ledger.retired-{Guid.NewGuid():N}.key"));
+        await AddRecordsAsync(1);
+        await SealAsync();
+        Assert.True(File.Exists(keyFile));
+        var seals = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<AuditSeal>().AsNoTracking().Select(s => s.KeyId).Distinct().ToListAsync());
+        Assert.True(seals.Count >= 2);
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task PostgreSQL_refuses_to_update_or_delete_audit_rows()
+    {
+        if (server.PostgresConnectionString is null) return;   // the trigger is PostgreSQL's; SQLite relies on the chain alone
+        await AddRecordsAsync(1);
+        var id = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<AuditRecord>().MaxAsync(r => r.Id));
+        await using var connection = new NpgsqlConnection(server.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var update = new NpgsqlCommand($"UPDATE audit_records SET \"ActorName\" = 'x' WHERE \"Id\" = {id}", connection);
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+        Assert.Contains("append-only", ex.MessageText);
+        await using var delete = new NpgsqlCommand("DELETE FROM audit_seals", connection);
+        await Assert.ThrowsAsync<PostgresException>(() => delete.ExecuteNonQueryAsync());
+    }
+
+    [Fact]
+    public async Task Export_is_csv_with_formulas_neutralised()
+    {
+        await server.InScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<IAuditLog>().WriteAsync(new AuditEntry("test.export")
+            {
+                ActorName = "=HYPERLINK(\"http://evil\",\"x\")",
+                TargetId = "+1-2",
+                Detail = "@SUM(A1), \"quoted\"",
+            });
+            return 0;
+        });
+        using var auditor = await server.AsUserAsync("t-auditor");
+        using var response = await auditor.GetAsync("/api/v1/audit/export?action=test.export");
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
+        var lines = System.Text.Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(l => l.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.StartsWith("id,at,action,outcome", lines[0]);
+        var row = Assert.Single(lines.Skip(1));
+        Assert.Contains(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",", row);
+        Assert.Contains(",'+1-2,", row);
+        Assert.Contains(",\"'@SUM(A1), \"\"quoted\"\"\",", row);
+        Assert.DoesNotContain(",=", row);
+        Assert.Contains(await server.AuditAsync("audit.export"), r => r.ActorName == "t-auditor");
+
+        using var xlsx = await auditor.GetAsync("/api/v1/audit/export?format=xlsx&action=test.export");
+        Assert.Equal("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("format", Assert.Single((await (await auditor.GetAsync("/api/v1/audit/export?format=exe")).ProblemAsync(400)).Errors!).Key);
+    }
+
+    [Fact]
+    public async Task Auditors_browse_filter_page_and_verify_on_the_audit_page()
+    {
+        await AddRecordsAsync(3);
+        await SealAsync();
+        using var auditor = await server.AsUserAsync("t-auditor");
+
+        var html = await auditor.GetStringAsync("/audit");
+        Assert.Contains("id=\"nav-audit\"", html);
+        Assert.Contains("审计日志", html);
+        Assert.Contains("test.ledger", html);
+        Assert.Contains("/api/v1/audit/export", html);
+        Assert.Contains("最近封存", html);
+
+        var filtered = await auditor.GetStringAsync("/audit?action=key.issue&culture=en");
+        Assert.Contains("Audit log", filtered);
+        Assert.DoesNotContain("<code>test.ledger</code>", filtered);
+        Assert.Contains("<code>key.issue</code>", filtered);
+        Assert.Contains("/api/v1/audit/export?action=key.issue", filtered);
+
+        var verified = await auditor.GetStringAsync("/audit?verify=true");
+        Assert.Contains("data-intact=\"true\"", verified);
+        Assert.Contains("账本完整", verified);
+
+        // Keyset paging: 50 a page, then older ones.
+        await AddRecordsAsync(60);
+        var first = await auditor.GetStringAsync("/audit?action=test.ledger");
+        var next = System.Text.RegularExpressions.Regex.Match(first, "href=\"(/audit\\?action=test.ledger&amp;before=\\d+)\"").Groups[1].Value;
+        Assert.NotEmpty(next);
+        Assert.Contains("id=\"first-page\"", await auditor.GetStringAsync(System.Net.WebUtility.HtmlDecode(next)));
+
+        using var consumer = await server.AsUserAsync("t-consumer");
+        Assert.DoesNotContain("nav-audit", await consumer.GetStringAsync("/"));
+    }
+
+    // --- helpers ---
+
+    async Task AddRecordsAsync(int count)
+    {
+        await server.InScopeAsync(async sp =>
+        {
+            var log = sp.GetRequiredService<IAuditLog>();
+            await Task.WhenAll(Enumerable.Range(0, count).Select(i => log.WriteAsync(new AuditEntry("test.ledger")
+            {
+                ActorKind = "System",
+                ActorName = $"ledger test {i} 测试",
+                Detail = new { i, note = "审计 ledger" },
+            })));
+            return 0;
+        });
+    }
+
+    Task<SealResult> SealAsync() => server.InScopeAsync(sp => sp.GetRequiredService<AuditLedger>().SealAsync(default));
+
+    Task<AuditSeal> LastSealAsync() => server.InScopeAsync(sp =>
+        sp.GetRequiredService<LianqiaoDb>().Set<AuditSeal>().AsNoTracking().OrderByDescending(s => s.Number).FirstAsync());
+
+    async Task<AuditRecord> SealedRecordAsync()
+    {
+        var seal = await LastSealAsync();
+        return (await RecordsAsync(seal.FirstRecordId, seal.LastRecordId))[^1];
+    }
+
+    Task<List<AuditRecord>> RecordsAsync(long from, long to) => server.InScopeAsync(sp =>
+        sp.GetRequiredService<LianqiaoDb>().Set<AuditRecord>().AsNoTracking().Where(r => r.Id >= from && r.Id <= to).OrderBy(r => r.Id).ToListAsync());
+
+    async Task<LedgerReport> VerifyOverHttpAsync()
+    {
+        using var auditor = await server.AsUserAsync("t-auditor");
+        return await (await auditor.GetAsync("/api/v1/audit/verify")).OkJsonAsync<LedgerReport>();
+    }
+
+    Task ReinsertAsync(AuditRecord record) => server.InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        db.Add(record);
+        return await db.SaveChangesAsync();
+    });
+
+    /// <summary>Raw SQL behind the application's back; on PostgreSQL as the superuser, past the append-only triggers.</summary>
+    async Task TamperAsync(string sql)
+    {
+        if (server.PostgresConnectionString is { } pg)
+        {
+            await using var connection = new NpgsqlConnection(pg);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SET session_replication_role = replica; " + sql, connection);
+            Assert.True(await command.ExecuteNonQueryAsync() > 0, sql);
+            return;
+        }
+        var changed = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Database.ExecuteSqlRawAsync(sql));
+        Assert.True(changed > 0, sql);
+    }
+
+    static string Literal(string? value) => value is null ? "NULL" : "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    string Bytes(byte[] value) => server.PostgresConnectionString is null
+        ? $"X'{Convert.ToHexString(value)}'"
+        : $"decode('{Convert.ToHexString(value)}', 'hex')";
+
+    async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] command)
+    {
+        var args = new List<string> { Path.Combine(AppContext.BaseDirectory, "Lianqiao.dll") };
+        args.AddRange(command);
+        args.AddRange(["--data", server.DataDirectory]);
+        var psi = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (server.PostgresConnectionString is { } pg) psi.Environment["LIANQIAO_DB"] = pg;
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
