@@ -69,6 +69,45 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public async Task Editor_page_saves_a_new_version_and_an_unticked_box_disables_the_service()
+    {
+        var slug = Slug("editor");
+        await server.SetUpServiceAsync(slug, Registration(), paths: ["/echo"]);
+        using var browser = server.Anonymous();
+        string Token(string html) => System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var login = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Token(await browser.GetStringAsync("/login")), ["userName"] = "admin", ["password"] = server.AdminPassword,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var page = await browser.GetStringAsync($"/services/{slug}/edit");
+        Assert.Contains(Up, page);
+        Assert.DoesNotContain("upstream-s3cret-value", page);
+        Dictionary<string, string> Form(string timeout) => new()
+        {
+            ["_handler"] = "gateway-service", ["__RequestVerificationToken"] = Token(page), ["Form.Level"] = "Provincial", ["Form.Upstreams"] = Up,
+            ["Form.LoadBalancing"] = "RoundRobin", ["Form.Methods"] = "GET", ["Form.PathPrefixes"] = "/", ["Form.AuthKind"] = "Header",
+            ["Form.AuthName"] = "X-Upstream-Key", ["Form.AuthSecret"] = "", ["Form.TimeoutMs"] = timeout, ["Form.MaxRequestBytes"] = "1000",
+            ["Form.MaxResponseBytes"] = "100000", ["Form.HealthPath"] = "", ["Form.HealthIntervalSeconds"] = "30", ["Form.BreakerFailures"] = "5",
+            ["Form.BreakerOpenSeconds"] = "30", ["Form.RateLimitPerSecond"] = "", ["Form.Masking"] = "idNumber=id_number",
+        };
+        var invalid = await browser.PostAsync($"/services/{slug}/edit", new FormUrlEncodedContent(Form("5")));
+        Assert.Contains("100–120000", await invalid.Content.ReadAsStringAsync());
+        var saved = await browser.PostAsync($"/services/{slug}/edit", new FormUrlEncodedContent(Form("2500")));
+        Assert.True(saved.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found, $"{(int)saved.StatusCode}: {await saved.Content.ReadAsStringAsync()}");
+
+        using var admin = await server.AsAdminAsync();
+        var dto = await JsonAsync(await admin.GetAsync($"/api/v1/gateway/services/{slug}"));
+        Assert.Equal(2500, dto.GetProperty("timeoutMs").GetInt32());
+        Assert.Equal("Provincial", dto.GetProperty("level").GetString());
+        Assert.True(dto.GetProperty("hasSecret").GetBoolean());
+        Assert.False(dto.GetProperty("enabled").GetBoolean());
+        Assert.Equal(2, dto.GetProperty("version").GetInt32());
+        using var app = await server.AppAsync();
+        Assert.Equal("service-disabled", (await (await app.GetAsync($"/gateway/{slug}/echo/x")).ProblemAsync(503)).Code);
+    }
+
+    [Fact]
     public async Task Calls_need_a_service_grant_covering_method_and_path()
     {
         var slug = Slug("grant");
