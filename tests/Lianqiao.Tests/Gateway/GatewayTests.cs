@@ -186,8 +186,42 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         var grantId = await server.SetUpServiceAsync(slug, Registration());
         using var app = await server.AppAsync();
         Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        var other = await server.StartHostAsync();
+        using var otherNode = await server.AppAsync(LianqiaoServer.UrlOf(other));
+        Assert.Equal(HttpStatusCode.OK, (await otherNode.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
         await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grantId, "test", new Lianqiao.Audit.AuditEntry("grant.revoke") { ActorName = "test" }, default));
+        // Both nodes read the grant on every call: the very next call is refused everywhere.
         await (await app.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
+        await (await otherNode.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
+    }
+
+    [Fact]
+    public async Task Health_checks_steer_first_healthy_away_from_a_dead_upstream()
+    {
+        var dead = new TestUpstream();
+        await dead.StartAsync();
+        var deadUrl = dead.BaseUrl;
+        await dead.DisposeAsync();
+        var slug = Slug("health");
+        await server.SetUpServiceAsync(slug, Registration(extra: new
+        {
+            upstreams = new[] { deadUrl, Up }, loadBalancing = "FirstHealthy", healthPath = "/health", healthIntervalSeconds = 1, breakerFailures = 100,
+        }));
+        using var admin = await server.AsAdminAsync();
+        JsonElement stats = default;
+        for (var i = 0; i < 50; i++)
+        {
+            stats = await JsonAsync(await admin.GetAsync($"/api/v1/gateway/services/{slug}/stats"));
+            if (stats.GetProperty("upstreams").EnumerateArray().All(u => u.GetProperty("healthy").ValueKind != JsonValueKind.Null)) break;
+            await Task.Delay(100);
+        }
+        var upstreams = stats.GetProperty("upstreams").EnumerateArray().ToList();
+        Assert.False(upstreams[0].GetProperty("healthy").GetBoolean());
+        Assert.True(upstreams[1].GetProperty("healthy").GetBoolean());
+        using var app = await server.AppAsync();
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/{i}")).StatusCode);
+        var page = await (await admin.GetAsync($"/services/{slug}")).Content.ReadAsStringAsync();
+        Assert.Contains(deadUrl, page);
     }
 
     [Fact]
