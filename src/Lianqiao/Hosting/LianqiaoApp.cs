@@ -86,6 +86,7 @@ public static class LianqiaoApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapGet("/healthz", Health).AllowAnonymous().WithTags("Health");

@@ -98,6 +98,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/catalog/"] = Access.Members,
         ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/template"] = Access.Members,
+        // Stewards import for their own department (checked per row), admins for any; the probe's JSON body then gets 400.
+        ["POST /api/v1/catalog/import"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/export"] = Access.Members,
+        ["GET /api/v1/catalog/standard-export"] = Access.Members,
         ["GET /api/v1/catalog/review-queue"] = Access.Admin,
         ["GET /api/v1/catalog/{slug}"] = Access.Members,
         ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
@@ -120,6 +125,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /catalog/{Slug}"] = Access.Members,
         ["POST /catalog/{Slug}"] = Access.Members,
         ["GET /catalog/new"] = Access.Members,
+        // The import page tells non-stewards they may not import; the upload itself is refused inside.
+        ["GET /catalog/import"] = Access.Members,
+        ["POST /catalog/import"] = Access.Members,
         ["POST /catalog/new"] = Access.Members,
         ["GET /catalog/{Slug}/edit"] = Access.Members,
         ["POST /catalog/{Slug}/edit"] = Access.Members,
@@ -138,10 +146,24 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
         ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
         ["GET /api/v1/demands/"] = Access.Members,
+        // Rows leave only to principals that hold grants: applications and developers; people's keys get 403 grant-required.
+        ["GET /api/v1/data/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["POST /api/v1/verify/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["GET /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
         // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
         ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
         ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
         ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
+        ["GET /datasets"] = Access.Members,
+        ["POST /datasets"] = Access.Members,
+        ["GET /datasets/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}"] = Access.Members,
+        ["GET /datasets/{resourceId}/loads/{loadId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/loads/{loadId:guid}"] = Access.Members,
+        ["GET /datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/quarantine"] = Access.Members,
+        ["POST /datasets/{resourceId}/upload"] = Access.Admin.AndOwn(Actor.Steward),
         ["GET /api/v1/datasets/"] = Access.Members,
         ["GET /api/v1/datasets/overdue"] = Access.Members,
         ["GET /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
@@ -182,7 +204,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
-    async Task<string> ParameterAsync(string name, Actor actor, Scope scope)
+    async Task<string> ParameterAsync(string route, string name, Actor actor, Scope scope)
     {
         var department = scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId;
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
@@ -196,6 +218,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            // A resource id means a gateway service on gateway routes and a dataset elsewhere.
+            "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
             "path" => "x",
             "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
@@ -204,8 +228,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "slug" or "Slug" => "population-basic",
             "action" => "status_show",
             "version" => "1",
-            // One id serves the datasets and the gateway routes: a dataset resource that is also a registered gateway service.
-            "resourceId" => await Gateway.GatewayMatrix.ServiceAsync(server, department, await MatrixResourceAsync(department)),
+            "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
             "loadId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
@@ -301,7 +324,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var raw = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
         var result = raw;
         foreach (Match m in Regex.Matches(raw, @"\{(\*\*)?([A-Za-z]+)[^}]*\}"))
-            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
+            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(raw, m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
         return result;
     }
 }

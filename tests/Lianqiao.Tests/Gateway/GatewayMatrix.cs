@@ -9,8 +9,9 @@ namespace Lianqiao.Tests.Gateway;
 /// <summary>Route values for the authorization matrix: a registered service per department, a fresh allow-list entry.</summary>
 internal static class GatewayMatrix
 {
-    public static async Task<string> ServiceAsync(LianqiaoServer server, Guid departmentId, string id)
+    public static async Task<string> ServiceAsync(LianqiaoServer server, Guid departmentId)
     {
+        var id = "matrix-gw-" + departmentId.ToString("N");
         await server.InScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<LianqiaoDb>();

@@ -263,6 +263,10 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.Property<DateOnly?>("PublishDate")
                         .HasColumnType("date");
 
+                    b.Property<string>("QualityRules")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.PrimitiveCollection<List<string>>("RelatedCodes")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -1430,6 +1434,35 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.HasKey("Id");
 
                     b.ToTable("data_demands", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.ExchangeCounter", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<Guid>("ProviderDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ConsumerDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Day", "ProviderDepartmentId", "ConsumerDepartmentId", "ResourceId");
+
+                    b.ToTable("exchange_counters", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Sharing.Grant", b =>

@@ -255,6 +255,10 @@ namespace Lianqiao.Data.Migrations.Sqlite
                     b.Property<DateOnly?>("PublishDate")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("QualityRules")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.PrimitiveCollection<string>("RelatedCodes")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1414,6 +1418,35 @@ namespace Lianqiao.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("data_demands", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.ExchangeCounter", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProviderDepartmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ConsumerDepartmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "ProviderDepartmentId", "ConsumerDepartmentId", "ResourceId");
+
+                    b.ToTable("exchange_counters", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Sharing.Grant", b =>
