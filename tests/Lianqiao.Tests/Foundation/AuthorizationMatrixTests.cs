@@ -205,6 +205,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /services"] = Access.Members,
         ["GET /services/{resourceId}"] = Access.Members,
         ["POST /services"] = Access.Members,
+        ["GET /services/{resourceId}/edit"] = Access.Members,
+        ["POST /services/{resourceId}/edit"] = Access.Members,
         ["GET /my-services"] = Access.Members,
         ["POST /my-services"] = Access.Members,
         ["POST /services/{resourceId}"] = Access.Members,
