@@ -4,20 +4,27 @@ using Lianqiao.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Lianqiao.Organizations;
 
 /// <summary>
 /// Accepts "Authorization: Bearer &lt;key&gt;" and a bare "Authorization: &lt;key&gt;" (what CKAN clients send).
-/// Every request looks the key up in the database, so a revoke takes effect on every node at once.
+/// A resolved key is remembered on this node for at most one second (<see cref="CacheFor"/>), so a busy key costs one
+/// database lookup a second instead of one per request, and a revoke still takes effect on every node within a second.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    LianqiaoDb db, TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    LianqiaoDb db, TimeProvider time, Microsoft.Extensions.Caching.Memory.IMemoryCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    sealed record ResolvedKey(Guid KeyId, DateTimeOffset ExpiresAt, Claim[] Claims);
+
+    public static string CacheKey(string hash) => "apikey:" + hash;
 
     public static string? ReadKey(HttpRequest request)
     {
@@ -31,8 +38,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         var secret = ReadKey(Request);
         if (secret is null) return AuthenticateResult.NoResult();
         var hash = ApiKey.HashOf(secret);
-        var key = await db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
         var now = time.GetUtcNow();
+        if (cache.TryGetValue(CacheKey(hash), out ResolvedKey? resolved) && resolved!.ExpiresAt > now)
+            return Success(resolved.KeyId, new ClaimsIdentity(resolved.Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
+        var key = await db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("unknown key");
         if (key.RevokedAt is not null) return AuthenticateResult.Fail("revoked key");
         if (key.ExpiresAt <= now) return AuthenticateResult.Fail("expired key");
@@ -47,7 +56,13 @@ internal sealed class ApiKeyAuthenticationHandler(
             await db.Set<ApiKey>().Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < stale))
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
         }
-        Context.Items[typeof(ApiKey)] = key.Id;
+        cache.Set(CacheKey(hash), new ResolvedKey(key.Id, key.ExpiresAt, identity.Claims.ToArray()), CacheFor);
+        return Success(key.Id, identity);
+    }
+
+    AuthenticateResult Success(Guid keyId, ClaimsIdentity identity)
+    {
+        Context.Items[typeof(ApiKey)] = keyId;
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

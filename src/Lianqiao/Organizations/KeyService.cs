@@ -1,11 +1,12 @@
 using Lianqiao.Audit;
 using Lianqiao.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace Lianqiao.Organizations;
 
 /// <summary>Issues and revokes keys for every kind of principal; the CLI, the API and the pages all come here.</summary>
-internal sealed class KeyService(LianqiaoDb db, IAuditLog audit, TimeProvider time)
+internal sealed class KeyService(LianqiaoDb db, IAuditLog audit, TimeProvider time, Microsoft.Extensions.Caching.Memory.IMemoryCache cache)
 {
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(365);
 
@@ -42,6 +43,9 @@ internal sealed class KeyService(LianqiaoDb db, IAuditLog audit, TimeProvider ti
         var changed = await db.Set<ApiKey>().Where(k => k.Id == keyId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
         if (changed == 0) return false;
+        // This node forgets the key at once; other nodes within ApiKeyAuthenticationHandler.CacheFor.
+        var hash = await db.Set<ApiKey>().Where(k => k.Id == keyId).Select(k => k.Hash).FirstAsync(ct);
+        cache.Remove(ApiKeyAuthenticationHandler.CacheKey(hash));
         await audit.WriteAsync(auditAs with { TargetType = "api-key", TargetId = keyId.ToString() }, ct);
         return true;
     }

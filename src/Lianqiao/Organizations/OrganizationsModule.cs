@@ -50,6 +50,7 @@ internal static class OrganizationsModule
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         services.AddAuthorization(Policies.Add);
+        services.AddMemoryCache();
         services.AddScoped<KeyService>();
         services.AddScoped<AccountService>();
         services.AddTransient<Seeding.ISeedStep, Seeding.OrganizationsDemoSeed>();

@@ -104,7 +104,8 @@ public sealed class KeysAndDepartmentsTests(LianqiaoServer server) : IClassFixtu
         {
             var admin = await sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<User>>().FindByNameAsync(AccountService.AdminUserName);
             var time = new FixedTime(DateTimeOffset.UtcNow.AddDays(-10));
-            var keys = new KeyService(sp.GetRequiredService<Lianqiao.Data.LianqiaoDb>(), sp.GetRequiredService<Lianqiao.Audit.IAuditLog>(), time);
+            var keys = new KeyService(sp.GetRequiredService<Lianqiao.Data.LianqiaoDb>(), sp.GetRequiredService<Lianqiao.Audit.IAuditLog>(), time,
+                sp.GetRequiredService<Microsoft.Extensions.Caching.Memory.IMemoryCache>());
             return (await keys.IssueAsync(PrincipalKind.User, admin!.Id, "short", TimeSpan.FromDays(1),
                 new Lianqiao.Audit.AuditEntry("key.issue") { ActorKind = "System" }, default)).Secret;
         });
@@ -127,6 +128,10 @@ public sealed class KeysAndDepartmentsTests(LianqiaoServer server) : IClassFixtu
         Assert.Equal(server.OwnDepartmentId, me.DepartmentId);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/keys/{issued.Key.Id}")).StatusCode);
+        // The node that revoked forgets the key at once; another node within ApiKeyAuthenticationHandler.CacheFor (1 s).
+        using var onFirst = server.WithKey(issued.Secret);
+        await (await onFirst.GetAsync("/api/v1/me")).ProblemAsync(401);
+        await Task.Delay(ApiKeyAuthenticationHandler.CacheFor + TimeSpan.FromMilliseconds(100));
         await (await onSecond.GetAsync("/api/v1/me")).ProblemAsync(401);
 
         var audit = await server.AuditAsync("key.revoke");
