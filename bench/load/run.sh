@@ -28,7 +28,7 @@ prepare_template() {  # $1 = extra args for lianqiao (--data DIR or --data DIR -
   for _ in $(seq 1 120); do grep -q "listening on" "$log" && break; sleep 1; done
   local url; url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | tail -1)
   local key; key=$($BIN admin create-key --user admin "$@" 2>/dev/null | tail -1)
-  curl -sf -H "Authorization: Bearer $key" "$url/api/v1/datasets/population/schema" \
+  curl -sf -H "Authorization: Bearer $key" "$url/api/v1/datasets/population-basic/schema" \
     | python3 -c 'import json,sys; s=json.load(sys.stdin)["schema"]; [s.pop(k,None) for k in ("resourceId",)]; print(json.dumps(s))' \
     | curl -sf -X PUT -H "Authorization: Bearer $key" -H 'Content-Type: application/json' --data-binary @- "$url/api/v1/datasets/bench-population/schema" > /dev/null
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -50,9 +50,16 @@ public static class LianqiaoCli
         seal.SetAction((r, ct) => AuditSealAsync(Settings(r), ct));
         var audit = new Command("audit", "审计账本 / audit ledger") { verify, seal };
 
+        // Hidden: fills a database with generated resources for bench/catalog-search; not part of the documented contract.
+        var count = new Option<int>("--count") { Description = "number of resources", DefaultValueFactory = _ => 100_000 };
+        var generate = new Command("generate-catalog", "generate resources for the search benchmark") { count, DataOption, DbOption };
+        generate.SetAction((r, ct) => GenerateCatalogAsync(Settings(r), r.GetValue(count), ct));
+        var dev = new Command("dev", "development tools") { generate };
+        dev.Hidden = true;
+
         var root = new RootCommand("连桥 Lianqiao — 政务数据共享交换与开放平台 / government data sharing, exchange and open-data platform")
         {
-            serve, migrate, admin, audit, load,
+            serve, migrate, admin, audit, dev, load,
         };
         return await root.Parse(args).InvokeAsync();
     }
@@ -121,6 +128,32 @@ public static class LianqiaoCli
         }
         await using var scope = app.Services.CreateAsyncScope();
         return await work(scope.ServiceProvider);
+    }
+
+    static async Task<int> GenerateCatalogAsync(HostSettings settings, int count, CancellationToken ct)
+    {
+        // The demo city supplies departments and code tables; generated resources are added on top of its catalog.
+        await using var app = LianqiaoApp.Build(settings with { Demo = true });
+        try
+        {
+            await LianqiaoApp.PrepareAsync(app, demo: true, ct);
+        }
+        catch (StartupRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 2;
+        }
+        await using var scope = app.Services.CreateAsyncScope();
+        var load = scope.ServiceProvider.GetRequiredService<Catalog.CatalogBulkLoad>();
+        var result = await load.LoadAsync(count, withItems: true, seed: 42, line => Console.Error.WriteLine(line), ct);
+        var joined = await load.JoinedTokensAsync(ct);
+        if (joined < result.Tokens)
+        {
+            await Console.Error.WriteLineAsync($"token rows do not join their resources: {joined} of {result.Tokens}");
+            return 1;
+        }
+        Console.WriteLine($"generated {result.Resources} resources and {result.Tokens} tokens in {result.Elapsed.TotalSeconds:F1} s");
+        return 0;
     }
 
     static Task<int> CreateKeyAsync(HostSettings settings, string userName, CancellationToken ct) =>

@@ -30,6 +30,11 @@ internal sealed class CatalogSchemaSource(IServiceScopeFactory scopes) : ITableS
 
     internal static TableSchema ToSchema(CatalogResource r)
     {
+        // The steward's rules (PUT /api/v1/catalog/{slug}/quality-rules): a single-column rule joins its column, the rest stay resource rules.
+        var stewardRules = System.Text.Json.JsonSerializer.Deserialize<List<RuleSpec>>(r.QualityRules, Storage.DatasetStore.Json) ?? [];
+        static bool OnColumn(RuleSpec x) => x.Column is not null && RuleKinds.ColumnKinds.Contains(x.Kind) && x.Columns is null
+            && x.Kind is not (RuleKinds.Reference);
+        var byColumn = stewardRules.Where(OnColumn).ToLookup(x => ColumnName(x.Column!));
         var columns = r.Items.OrderBy(i => i.Ordinal).Select(i => new ColumnSpec
         {
             Name = i.Name,
@@ -41,19 +46,13 @@ internal sealed class CatalogSchemaSource(IServiceScopeFactory scopes) : ITableS
             CodeTable = i.CodeTable,
             Sensitivity = i.Sensitivity,
             Masking = i.Kind.ToString(),
-            Rules = i.Kind switch
-            {
-                ItemKind.IdNumber => [new RuleSpec { Kind = RuleKinds.IdNumber }],
-                ItemKind.Mobile => [new RuleSpec { Kind = RuleKinds.Mobile, Severity = RuleSeverity.Warning }],
-                ItemKind.Email => [new RuleSpec { Kind = RuleKinds.Email, Severity = RuleSeverity.Warning }],
-                _ => [],
-            },
+            Rules = [.. ImpliedRules(i), .. byColumn[ColumnName(i.ColumnName)].Select(x => x with { Column = null })],
         }).ToList();
-        var rules = new List<RuleSpec>();
+        var rules = stewardRules.Where(x => !OnColumn(x)).ToList();
         var id = r.Items.FirstOrDefault(i => i.Kind == ItemKind.IdNumber);
         var birth = r.Items.FirstOrDefault(i => i.Kind == ItemKind.BirthDate && i.DataType is "D" or "T");
         var gender = r.Items.FirstOrDefault(i => i.CodeTable == "gender");
-        if (id is not null && (birth is not null || gender is not null))
+        if (id is not null && (birth is not null || gender is not null) && !rules.Any(x => x.Kind == RuleKinds.IdConsistency))
         {
             rules.Add(new RuleSpec
             {
@@ -67,6 +66,21 @@ internal sealed class CatalogSchemaSource(IServiceScopeFactory scopes) : ITableS
         };
     }
 
+    /// <summary>What an item's kind and name say about its values (GB 11643, GB 32100, GB 11714, phone, e-mail).</summary>
+    static List<RuleSpec> ImpliedRules(DataItem item)
+    {
+        var rules = new List<RuleSpec>();
+        switch (item.Kind)
+        {
+            case ItemKind.IdNumber: rules.Add(new RuleSpec { Kind = RuleKinds.IdNumber }); break;
+            case ItemKind.Mobile: rules.Add(new RuleSpec { Kind = RuleKinds.Mobile, Severity = RuleSeverity.Warning }); break;
+            case ItemKind.Email: rules.Add(new RuleSpec { Kind = RuleKinds.Email, Severity = RuleSeverity.Warning }); break;
+        }
+        if (item.Name.Contains("统一社会信用代码", StringComparison.Ordinal)) rules.Add(new RuleSpec { Kind = RuleKinds.CreditCode });
+        if (item.Name.Contains("组织机构代码", StringComparison.Ordinal)) rules.Add(new RuleSpec { Kind = RuleKinds.OrgCode });
+        return rules;
+    }
+
     // The catalog allows upper case and a leading underscore; dataset tables reserve _ for system columns.
     static string ColumnName(string name)
     {
@@ -75,9 +89,12 @@ internal sealed class CatalogSchemaSource(IServiceScopeFactory scopes) : ITableS
     }
 }
 
-/// <summary>A schema registered for the resource wins (it carries explicit rules); otherwise the catalog's.</summary>
+/// <summary>
+/// The catalog is the source of truth for its published resources (items and quality rules); the registration serves
+/// only resources outside the catalog (staging tables, the engine's own tests).
+/// </summary>
 internal sealed class CompositeSchemaSource(RegisteredSchemaSource registered, CatalogSchemaSource catalog) : ITableSchemaSource
 {
     public async Task<TableSchema?> FindAsync(string resourceId, CancellationToken cancellationToken) =>
-        await registered.FindAsync(resourceId, cancellationToken) ?? await catalog.FindAsync(resourceId, cancellationToken);
+        await catalog.FindAsync(resourceId, cancellationToken) ?? await registered.FindAsync(resourceId, cancellationToken);
 }

@@ -42,12 +42,15 @@ internal static class DemoFiles
         }
     }
 
+    static readonly string[] Scopes = ["技术开发、技术服务", "货物进出口", "道路货物运输", "餐饮服务", "房屋建筑工程施工"];
+
     public static void WriteLegalEntities(string path, int rows, int seed)
     {
         var data = new SyntheticData(seed);
         var random = new Random(seed);
         using var w = new StreamWriter(path, false, new UTF8Encoding(false));
-        w.WriteLine("credit_code,name,legal_person,registered_at,capital,address");
+        // The columns of the catalog's 法人单位基础信息 (legal-entity-basic).
+        w.WriteLine("credit_code,entity_name,legal_representative,established_on,registered_capital,business_scope,status,address");
         string[] kinds = ["科技有限公司", "贸易有限公司", "物流有限公司", "餐饮管理有限公司", "建筑工程有限公司"];
         for (var i = 0; i < rows; i++)
         {
@@ -56,59 +59,46 @@ internal static class DemoFiles
             if (random.Next(100) < 3) code = code[..17] + (code[17] == '0' ? '1' : '0');
             var registered = new DateOnly(2000, 1, 1).AddDays(random.Next(0, 9000));
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{code},{district.City}{data.PersonName()[..1]}{i:D4}{kinds[i % kinds.Length]},{data.PersonName()},{registered:yyyy-MM-dd},{random.Next(10, 50_000) * 10_000m / 100:F2},{data.Address(district)}"));
+                $"{code},{district.City}{data.PersonName()[..1]}{i:D4}{kinds[i % kinds.Length]},{data.PersonName()},{registered:yyyy-MM-dd},{random.Next(10, 50_000) * 10_000m / 100:F2},{Scopes[i % Scopes.Length]},{(i % 17 == 0 ? "注销" : "存续")},{data.Address(district)}"));
         }
     }
-
-    public static SchemaInput PopulationSchema(Guid departmentId) => new("人口基础信息", departmentId, "4",
-    [
-        new ColumnSpec { Name = "公民身份号码", Column = "id_number", Type = "C", Length = 18, Required = true, Key = true, Sensitivity = "L4", Rules = [new RuleSpec { Kind = RuleKinds.IdNumber }] },
-        new ColumnSpec { Name = "姓名", Column = "name", Type = "C", Length = 50, Required = true, Sensitivity = "L3", Masking = "PersonName" },
-        new ColumnSpec { Name = "性别", Column = "gender", Type = "C", Length = 1, Rules = [new RuleSpec { Kind = RuleKinds.Regex, Pattern = "^[男女12]$" }] },
-        new ColumnSpec { Name = "出生日期", Column = "birth_date", Type = "D", Required = true, Rules = [new RuleSpec { Kind = RuleKinds.Range, Min = "1900-01-01", Max = "today" }] },
-        new ColumnSpec { Name = "手机号码", Column = "phone", Type = "C", Length = 16, Sensitivity = "L3", Rules = [new RuleSpec { Kind = RuleKinds.Mobile, Severity = RuleSeverity.Warning }] },
-        new ColumnSpec { Name = "住址", Column = "address", Type = "C", Length = 100, Sensitivity = "L3", Masking = "Address" },
-        new ColumnSpec { Name = "户号", Column = "household_id", Type = "C", Length = 16, Required = true },
-        new ColumnSpec { Name = "更新时间", Column = "updated_at", Type = "T" },
-    ],
-    [new RuleSpec { Kind = RuleKinds.IdConsistency, Column = "id_number", Other = "birth_date", GenderColumn = "gender" }]);
-
-    public static SchemaInput LegalEntitySchema(Guid departmentId) => new("法人单位基础信息", departmentId, "2",
-    [
-        new ColumnSpec { Name = "统一社会信用代码", Column = "credit_code", Type = "C", Length = 18, Required = true, Key = true, Rules = [new RuleSpec { Kind = RuleKinds.CreditCode }] },
-        new ColumnSpec { Name = "单位名称", Column = "name", Type = "C", Length = 100, Required = true, Rules = [new RuleSpec { Kind = RuleKinds.Unique, Severity = RuleSeverity.Warning }] },
-        new ColumnSpec { Name = "法定代表人", Column = "legal_person", Type = "C", Length = 50, Masking = "PersonName" },
-        new ColumnSpec { Name = "成立日期", Column = "registered_at", Type = "D", Rules = [new RuleSpec { Kind = RuleKinds.Range, Min = "1949-10-01", Max = "today" }] },
-        new ColumnSpec { Name = "注册资本（万元）", Column = "capital", Type = "N", Length = 14, Scale = 2 },
-        new ColumnSpec { Name = "住所", Column = "address", Type = "C", Length = 100 },
-    ], []);
 }
 
-/// <summary>Registers the demo resources' schemas and loads generated files, so every dataset page has data.</summary>
+/// <summary>
+/// Loads generated files into the catalog's journey resources (人口基础信息, 法人单位基础信息), with the quality rules a
+/// steward would set beyond what the items imply, so every dataset page, the data API and the journeys have data.
+/// </summary>
 internal sealed class DatasetsDemoSeed : ISeedStep
 {
     public string Id => "p3-datasets/001-demo-population-and-legal-entities";
     public bool DemoOnly => true;
 
+    public const string Population = "population-basic";
+    public const string LegalEntities = "legal-entity-basic";
+
     public async Task ApplyAsync(SeedContext context, CancellationToken cancellationToken)
     {
         var sp = context.Services;
         var db = sp.GetRequiredService<LianqiaoDb>();
-        var police = await db.Set<Department>().Where(d => d.Name == "市公安局").Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
-        var market = await db.Set<Department>().Where(d => d.Name == "市市场监管局").Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
-        var registry = sp.GetRequiredService<SchemaRegistry>();
+        await SetRulesAsync(db, Population,
+        [
+            new RuleSpec { Kind = RuleKinds.Regex, Column = "gender", Pattern = "^[男女12]$" },
+            new RuleSpec { Kind = RuleKinds.Range, Column = "birth_date", Min = "1900-01-01", Max = "today" },
+            new RuleSpec { Kind = RuleKinds.IdConsistency, Column = "id_number", Other = "birth_date", GenderColumn = "gender" },
+        ], cancellationToken);
+        await SetRulesAsync(db, LegalEntities,
+        [
+            new RuleSpec { Kind = RuleKinds.Unique, Column = "entity_name", Severity = RuleSeverity.Warning },
+            new RuleSpec { Kind = RuleKinds.Range, Column = "established_on", Min = "1949-10-01", Max = "today" },
+        ], cancellationToken);
         var loader = sp.GetRequiredService<DatasetLoader>();
-        if (police is { } p)
-        {
-            await registry.SaveAsync("population", DemoFiles.PopulationSchema(p), p, null, cancellationToken);
-            await LoadAsync(loader, "population", path => DemoFiles.WritePopulation(path, 2000, 20261128), cancellationToken);
-        }
-        if (market is { } m)
-        {
-            await registry.SaveAsync("legal-entities", DemoFiles.LegalEntitySchema(m), m, null, cancellationToken);
-            await LoadAsync(loader, "legal-entities", path => DemoFiles.WriteLegalEntities(path, 500, 20261128), cancellationToken);
-        }
+        await LoadAsync(loader, Population, path => DemoFiles.WritePopulation(path, 2000, 20261128), cancellationToken);
+        await LoadAsync(loader, LegalEntities, path => DemoFiles.WriteLegalEntities(path, 500, 20261128), cancellationToken);
     }
+
+    static async Task SetRulesAsync(LianqiaoDb db, string slug, List<RuleSpec> rules, CancellationToken ct) =>
+        await db.Set<Catalog.CatalogResource>().Where(r => r.Slug == slug && r.RevisionOf == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.QualityRules, System.Text.Json.JsonSerializer.Serialize(rules, Storage.DatasetStore.Json)), ct);
 
     static async Task LoadAsync(DatasetLoader loader, string resourceId, Action<string> write, CancellationToken ct)
     {

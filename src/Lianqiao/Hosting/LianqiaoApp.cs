@@ -7,6 +7,7 @@ using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Errors;
+using Lianqiao.Gateway;
 using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
@@ -67,6 +68,7 @@ public static class LianqiaoApp
         services.AddSharing();
         services.AddCatalog();
         services.AddDatasets(builder.Configuration);
+        services.AddGateway();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -84,6 +86,7 @@ public static class LianqiaoApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapGet("/healthz", Health).AllowAnonymous().WithTags("Health");
@@ -105,6 +108,7 @@ public static class LianqiaoApp
         api.MapSharing();
         api.MapCatalog();
         api.MapDatasets();
+        api.MapGateway();
 
         app.MapRazorComponents<App>();
         return app;

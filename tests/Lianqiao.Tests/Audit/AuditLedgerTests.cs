@@ -126,7 +126,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             Assert.Contains("truncated", stdout);
 
             // Sealing refuses to extend a cut chain, which would hide the cut.
-            Assert.Equal(0, (await SealAsync()).Seals);
+            Assert.True((await SealAsync()) is { Seals: 0, Refused: true });
         }
         finally
         {
@@ -135,6 +135,31 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             {
                 var db = sp.GetRequiredService<LianqiaoDb>();
                 db.Add(last);
+                return await db.SaveChangesAsync();
+            });
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task A_deleted_head_is_detected()
+    {
+        await AddRecordsAsync(1);
+        await SealAsync();
+        var head = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<AuditLedgerHead>().AsNoTracking().SingleAsync());
+        await TamperAsync("DELETE FROM audit_ledger_head");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.Equal("head-missing", report.Problem?.Code);
+            Assert.True((await SealAsync()) is { Seals: 0, Refused: true });
+        }
+        finally
+        {
+            await server.InScopeAsync(async sp =>
+            {
+                var db = sp.GetRequiredService<LianqiaoDb>();
+                db.Add(head);
                 return await db.SaveChangesAsync();
             });
         }
@@ -199,6 +224,59 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
                 $"\"RecordDigests\" = {Bytes(seal.RecordDigests)} WHERE \"Number\" = {seal.Number}");
         }
         Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task Sealing_while_two_nodes_write_leaves_no_record_behind_or_out_of_order()
+    {
+        // A second node has its own group-commit writer: two writers' transactions interleave, which is
+        // where a later-committed lower id could slip behind a seal on PostgreSQL.
+        var other = await server.StartHostAsync(b => b.Services.Configure<JobOptions>(o => o.Enabled = false));
+        var logs = new[] { server.App.Services.GetRequiredService<IAuditLog>(), other.Services.GetRequiredService<IAuditLog>() };
+        var writing = Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+                await logs[(w + i) % 2].WriteAsync(new AuditEntry("test.concurrent") { ActorName = $"writer {w}", TargetId = i.ToString() });
+        })));
+        var seals = 0;
+        while (!writing.IsCompleted)
+        {
+            seals += (await SealAsync()).Seals;
+            await Task.Delay(5);
+        }
+        await writing;
+        await SealAsync();
+        Assert.True(seals > 1, $"only {seals} seals were made while writing");
+
+        var report = await VerifyOverHttpAsync();
+        Assert.True(report.Intact, report.Summary);
+        Assert.Equal(320, (await server.AuditAsync("test.concurrent")).Count);
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_sealing_waits_for_an_insert_still_in_flight()
+    {
+        if (server.PostgresConnectionString is null) return;   // SQLite has one writer at a time: ids commit in order
+        await using var connection = new NpgsqlConnection(server.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO audit_records (\"At\", \"Action\", \"Outcome\") VALUES (date_trunc('milliseconds', now()), 'test.in-flight', 'success')", connection, tx))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+        // A higher id commits first, as a concurrent request's would.
+        await AddRecordsAsync(1);
+
+        var sealing = SealAsync();
+        await Task.Delay(500);
+        Assert.False(sealing.IsCompleted, "the seal must not pass an id whose insert has not committed");
+        await tx.CommitAsync();
+        await sealing;
+
+        var report = await VerifyOverHttpAsync();
+        Assert.True(report.Intact, report.Summary);
+        Assert.True(report.LastRecordId >= (await server.AuditAsync("test.in-flight")).Single().Id);
     }
 
     [Fact]
@@ -375,17 +453,85 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         ? $"X'{Convert.ToHexString(value)}'"
         : $"decode('{Convert.ToHexString(value)}', 'hex')";
 
-    async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] command)
+    Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] command) => Cli.RunAsync(server, null, command);
+}
+
+internal static class Cli
+{
+    /// <summary>Runs the built CLI as a child process on the fixture's data folder and database.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(LianqiaoServer server, IDictionary<string, string>? environment, params string[] command)
     {
         var args = new List<string> { Path.Combine(AppContext.BaseDirectory, "Lianqiao.dll") };
         args.AddRange(command);
         args.AddRange(["--data", server.DataDirectory]);
         var psi = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (server.PostgresConnectionString is { } pg) psi.Environment["LIANQIAO_DB"] = pg;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>The default host seals on its own: the scheduled job, not a test, makes the seals.</summary>
+public sealed class FastSealServer : LianqiaoServer
+{
+    protected override void Configure(WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<JobOptions>(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
+        builder.Services.Configure<AuditLedgerOptions>(o => o.SealInterval = TimeSpan.FromMilliseconds(200));
+    }
+}
+
+public sealed class AuditSealJobTests(FastSealServer server) : IClassFixture<FastSealServer>
+{
+    [Fact]
+    public async Task The_sealing_job_seals_new_records_within_its_interval()
+    {
+        await server.InScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<IAuditLog>().WriteAsync(new AuditEntry("test.job-seal"));
+            return 0;
+        });
+        var id = (await server.AuditAsync("test.job-seal")).Single().Id;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        long sealedUpTo = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            sealedUpTo = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<AuditLedgerHead>().Select(h => h.LastRecordId).SingleOrDefaultAsync());
+            if (sealedUpTo >= id) break;
+            await Task.Delay(100);
+        }
+        Assert.True(sealedUpTo >= id, $"record {id} not sealed; head at {sealedUpTo}");
+
+        using var admin = await server.AsAdminAsync();
+        var jobs = await (await admin.GetAsync("/api/v1/jobs")).OkJsonAsync<List<JobDto>>();
+        Assert.Contains(jobs, j => j.Name == "audit.seal" && j.Runs > 0);
+        using var auditor = await server.AsUserAsync("t-auditor");
+        Assert.True((await (await auditor.GetAsync("/api/v1/audit/verify")).OkJsonAsync<LedgerReport>()).Intact);
+    }
+}
+
+/// <summary>A host that never seals by itself, so the key in use is only ever the one a command is given.</summary>
+public sealed class EnvironmentKeyTests(LedgerServer server) : IClassFixture<LedgerServer>
+{
+    [Fact]
+    public async Task A_ledger_sealed_with_an_environment_key_verifies_only_where_that_key_is()
+    {
+        var key = new Dictionary<string, string> { ["LIANQIAO_AUDIT_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) };
+        var (sealCode, sealOut, sealErr) = await Cli.RunAsync(server, key, "audit", "seal");
+        Assert.True(sealCode == 0, sealOut + sealErr);
+        Assert.Contains("seal(s)", sealOut);
+        Assert.False(File.Exists(Path.Combine(server.DataDirectory, "keys", "audit-ledger.key")));
+
+        var (okCode, okOut, _) = await Cli.RunAsync(server, key, "audit", "verify");
+        Assert.True(okCode == 0, okOut);
+
+        var (code, stdout, _) = await Cli.RunAsync(server, null, "audit", "verify");
+        Assert.Equal(1, code);
+        Assert.Contains("key-missing", stdout);
+        Assert.Contains("LIANQIAO_AUDIT_KEY", stdout);
     }
 }

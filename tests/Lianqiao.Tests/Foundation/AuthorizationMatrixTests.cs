@@ -98,6 +98,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/catalog/"] = Access.Members,
         ["POST /api/v1/catalog/"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/catalog/by-code"] = Access.Members,
+        ["GET /api/v1/catalog/template"] = Access.Members,
+        // Stewards import for their own department (checked per row), admins for any; the probe's JSON body then gets 400.
+        ["POST /api/v1/catalog/import"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/catalog/export"] = Access.Members,
+        ["GET /api/v1/catalog/standard-export"] = Access.Members,
         ["GET /api/v1/catalog/review-queue"] = Access.Admin,
         ["GET /api/v1/catalog/{slug}"] = Access.Members,
         ["GET /api/v1/catalog/{slug}/draft"] = Access.Members,
@@ -120,6 +125,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /catalog/{Slug}"] = Access.Members,
         ["POST /catalog/{Slug}"] = Access.Members,
         ["GET /catalog/new"] = Access.Members,
+        // The import page tells non-stewards they may not import; the upload itself is refused inside.
+        ["GET /catalog/import"] = Access.Members,
+        ["POST /catalog/import"] = Access.Members,
         ["POST /catalog/new"] = Access.Members,
         ["GET /catalog/{Slug}/edit"] = Access.Members,
         ["POST /catalog/{Slug}/edit"] = Access.Members,
@@ -138,6 +146,20 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
         ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
         ["GET /api/v1/demands/"] = Access.Members,
+        ["GET /sharing"] = Access.Members,
+        ["POST /sharing"] = Access.Members,
+        ["GET /sharing/apply"] = Access.Members,
+        ["POST /sharing/apply"] = Access.Members,
+        // Objections: raising needs a department holding a grant (the probes have none: 403/404 inside); steps are checked per objection.
+        ["POST /api/v1/objections/"] = Access.Members.Except(Actor.Admin),
+        ["GET /api/v1/objections/"] = Access.Members,
+        ["GET /api/v1/objections/{id:guid}"] = Access.Members,
+        ["POST /api/v1/objections/{id:guid}/{step}"] = Access.Members,
+        // Rows leave only to principals that hold grants: applications and developers; people's keys get 403 grant-required.
+        ["GET /api/v1/data/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["POST /api/v1/verify/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["GET /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
         // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
         ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
         ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
@@ -162,10 +184,36 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
+
+        ["GET /api/v1/gateway/services"] = Access.Members,
+        ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
+        ["PUT /api/v1/gateway/services/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/versions"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/stats"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["POST /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["DELETE /api/v1/gateway/allow-list/{entryId:guid}"] = Access.Admin,
+        // Only a service grant opens the gateway, and the matrix issues none: everyone is refused.
+        ["GET /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["POST /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PUT /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PATCH /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["DELETE /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["GET /metrics"] = Access.Admin,
+        // The demo sample upstream: public like any upstream, and 404 unless the gateway demo seed ran.
+        ["GET /demo-upstream/bus-arrivals/{**path}"] = Access.Anyone,
+        ["GET /services"] = Access.Members,
+        ["GET /services/{resourceId}"] = Access.Members,
+        ["POST /services"] = Access.Members,
+        ["GET /services/{resourceId}/edit"] = Access.Members,
+        ["POST /services/{resourceId}/edit"] = Access.Members,
+        ["GET /my-services"] = Access.Members,
+        ["POST /my-services"] = Access.Members,
+        ["POST /services/{resourceId}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
-    async Task<string> ParameterAsync(string name, Actor actor, Scope scope)
+    async Task<string> ParameterAsync(string route, string name, Actor actor, Scope scope)
     {
         var department = scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId;
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
@@ -179,6 +227,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            "step" => "accept",
+            // A resource id means a gateway service on gateway routes and a dataset elsewhere.
+            "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
+            "path" => "x",
+            "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
@@ -281,7 +334,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var raw = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
         var result = raw;
         foreach (Match m in Regex.Matches(raw, @"\{(\*\*)?([A-Za-z]+)[^}]*\}"))
-            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
+            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(raw, m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
         return result;
     }
 }

@@ -263,6 +263,10 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.Property<DateOnly?>("PublishDate")
                         .HasColumnType("date");
 
+                    b.Property<string>("QualityRules")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.PrimitiveCollection<List<string>>("RelatedCodes")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -715,6 +719,232 @@ namespace Lianqiao.Data.Migrations.Pg
                         .IsUnique();
 
                     b.ToTable("dataset_tables", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Gateway.GatewayService", b =>
+                {
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("AuthKind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("AuthName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("BreakerFailures")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("BreakerOpenSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("DepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("HealthIntervalSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("HealthPath")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("LoadBalancing")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("MaskingJson")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)");
+
+                    b.Property<long>("MaxRequestBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MaxResponseBytes")
+                        .HasColumnType("bigint");
+
+                    b.PrimitiveCollection<List<string>>("Methods")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.PrimitiveCollection<List<string>>("PathPrefixes")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("ProtectedPseudonymKey")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int?>("RateLimitPerSecond")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TimeoutMs")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.PrimitiveCollection<List<string>>("Upstreams")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ResourceId");
+
+                    b.HasIndex("DepartmentId");
+
+                    b.ToTable("gateway_services", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Gateway.GatewayServiceVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<bool>("SecretChanged")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Snapshot")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ResourceId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("gateway_service_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Gateway.GatewayStatRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("BytesIn")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BytesOut")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Histogram")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("PeriodStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("Unavailable")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ResourceId", "PeriodStart");
+
+                    b.ToTable("gateway_stats", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Gateway.UpstreamAllowEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Pattern")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Pattern")
+                        .IsUnique();
+
+                    b.ToTable("gateway_allow_list", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Jobs.JobLease", b =>
@@ -1206,6 +1436,93 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.ToTable("data_demands", (string)null);
                 });
 
+            modelBuilder.Entity("Lianqiao.Sharing.DataObjection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ConsumerDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateOnly>("Deadline")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Field")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ProposedValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<Guid>("ProviderDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("RecordKey")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProviderDepartmentId", "Status");
+
+                    b.ToTable("data_objections", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.ExchangeCounter", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<Guid>("ProviderDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ConsumerDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Day", "ProviderDepartmentId", "ConsumerDepartmentId", "ResourceId");
+
+                    b.ToTable("exchange_counters", (string)null);
+                });
+
             modelBuilder.Entity("Lianqiao.Sharing.Grant", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1295,6 +1612,49 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.HasIndex("PrincipalKind", "PrincipalId", "ResourceId");
 
                     b.ToTable("grants", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.ObjectionEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("NewValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<Guid>("ObjectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OldValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ObjectionId");
+
+                    b.ToTable("data_objection_events", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Sharing.QuotaUsage", b =>
@@ -1661,6 +2021,15 @@ namespace Lianqiao.Data.Migrations.Pg
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Lianqiao.Sharing.ObjectionEvent", b =>
+                {
+                    b.HasOne("Lianqiao.Sharing.DataObjection", null)
+                        .WithMany("Events")
+                        .HasForeignKey("ObjectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1720,6 +2089,11 @@ namespace Lianqiao.Data.Migrations.Pg
             modelBuilder.Entity("Lianqiao.Reference.CodeTable", b =>
                 {
                     b.Navigation("Entries");
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.DataObjection", b =>
+                {
+                    b.Navigation("Events");
                 });
 #pragma warning restore 612, 618
         }
