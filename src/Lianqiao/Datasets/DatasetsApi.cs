@@ -250,28 +250,37 @@ internal sealed record Upload(string Path, long Bytes, string? FileName, string?
         string? fileName = null;
         var contentType = request.ContentType;
         long bytes;
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        try
         {
-            if (MediaTypeHeaderValue.TryParse(request.ContentType, out var media) && media.MediaType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value ?? "";
-                var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = limit };
-                MultipartSection? section;
-                contentType = null;
-                while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
+                if (MediaTypeHeaderValue.TryParse(request.ContentType, out var media) && media.MediaType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
                 {
-                    if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.IsFileDisposition()) continue;
-                    fileName = System.IO.Path.GetFileName((cd.FileNameStar.HasValue ? cd.FileNameStar.Value : cd.FileName.Value) ?? "");
-                    contentType = section.ContentType;
-                    await section.Body.CopyToAsync(file, ct);
-                    break;
+                    var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value ?? "";
+                    var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = limit };
+                    MultipartSection? section;
+                    contentType = null;
+                    while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
+                    {
+                        if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.IsFileDisposition()) continue;
+                        fileName = System.IO.Path.GetFileName((cd.FileNameStar.HasValue ? cd.FileNameStar.Value : cd.FileName.Value) ?? "");
+                        contentType = section.ContentType;
+                        await section.Body.CopyToAsync(file, ct);
+                        break;
+                    }
                 }
+                else
+                {
+                    await request.Body.CopyToAsync(file, ct);
+                }
+                bytes = file.Length;
             }
-            else
-            {
-                await request.Body.CopyToAsync(file, ct);
-            }
-            bytes = file.Length;
+        }
+        catch
+        {
+            // A broken or aborted upload leaves no temp file behind.
+            File.Delete(path);
+            throw;
         }
         var head = new byte[(int)Math.Min(bytes, 512)];
         await using (var read = File.OpenRead(path)) await read.ReadExactlyAsync(head, ct);

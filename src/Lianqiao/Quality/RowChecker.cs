@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Lianqiao.Datasets;
 using Lianqiao.Domain.Codes;
@@ -46,6 +47,8 @@ internal sealed class RowChecker
     /// Parses and checks <paramref name="raw"/> (schema column order) into <paramref name="typed"/>;
     /// adds every problem to <paramref name="issues"/> and returns whether any is an error.
     /// </summary>
+    // Hot path: optimised at first call, not after tier-0 warm-up (which a busy machine can stretch over most of a load).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Check(string?[] raw, object?[] typed, List<RowIssue> issues, QualityTally tally)
     {
         var error = false;
@@ -60,6 +63,7 @@ internal sealed class RowChecker
     }
 
     // Cells are trimmed and an empty cell is a missing value: spreadsheets and exports pad with blanks.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static string? Normalise(string? value)
     {
         if (value is null) return null;
@@ -209,6 +213,7 @@ internal sealed class RowChecker
 
         static int Compare(object a, object b) => a is IComparable c && a.GetType() == b.GetType() ? c.CompareTo(b) : 0;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool Check(string? raw, object?[] typed, List<RowIssue> issues, QualityTally tally)
         {
             if (spec.Required)
@@ -266,6 +271,7 @@ internal static class ValueParser
         "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMddHHmmss",
     ];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(char type, string raw, out object? value)
     {
         value = null;

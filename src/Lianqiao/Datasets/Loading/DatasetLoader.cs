@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Lianqiao.Data;
@@ -339,28 +340,7 @@ internal sealed partial class DatasetLoader(
                 if (!source.Read()) break;
                 ct.ThrowIfCancellationRequested();
                 read++;
-                issues.Clear();
-                Array.Clear(raw);
-                var fields = source.FieldCount;
-                for (var i = 0; i < map.Length && i < fields; i++)
-                {
-                    if (map[i] >= 0) raw[map[i]] = source.Get(i);
-                }
-                bool error;
-                if (fields != header.Count)
-                {
-                    // A ragged row cannot be trusted cell by cell: its values may have shifted columns.
-                    tally.Check(Dimension.Conformity, false);
-                    tally.Fail(RuleKinds.Structure, RuleSeverity.Error);
-                    issues.Add(new RowIssue(RuleKinds.Structure, null, RuleSeverity.Error,
-                        $"列数为 {fields}，表头为 {header.Count} 列", $"the row has {fields} fields, the header {header.Count}"));
-                    error = true;
-                }
-                else
-                {
-                    tally.Check(Dimension.Conformity, true);
-                    error = checker.Check(raw, typed, issues, tally);
-                }
+                var error = CheckRow(source, header, map, checker, raw, typed, issues);
                 if (error)
                 {
                     quarantined++;
@@ -384,6 +364,30 @@ internal sealed partial class DatasetLoader(
             load.RowsAccepted = accepted;
             load.RowsQuarantined = quarantined;
             load.RowsWarned = warned;
+        }
+
+        /// <summary>One record: cells into schema order, structure check, then the row rules. Synchronous and optimised at once: it runs per row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        bool CheckRow(RowSource source, IReadOnlyList<string> header, int[] map, RowChecker checker, string?[] raw, object?[] typed, List<RowIssue> issues)
+        {
+            issues.Clear();
+            Array.Clear(raw);
+            var fields = source.FieldCount;
+            for (var i = 0; i < map.Length && i < fields; i++)
+            {
+                if (map[i] >= 0) raw[map[i]] = source.Get(i);
+            }
+            if (fields != header.Count)
+            {
+                // A ragged row cannot be trusted cell by cell: its values may have shifted columns.
+                tally.Check(Dimension.Conformity, false);
+                tally.Fail(RuleKinds.Structure, RuleSeverity.Error);
+                issues.Add(new RowIssue(RuleKinds.Structure, null, RuleSeverity.Error,
+                    $"列数为 {fields}，表头为 {header.Count} 列", $"the row has {fields} fields, the header {header.Count}"));
+                return true;
+            }
+            tally.Check(Dimension.Conformity, true);
+            return checker.Check(raw, typed, issues, tally);
         }
 
         static string RawJson(RowSource source, IReadOnlyList<string> header)
@@ -652,6 +656,7 @@ internal sealed class PgStager : IStager
         importer = conn.BeginBinaryImport($"COPY {SqlDialect.Q(table)} (\"_line\", {cols}) FROM STDIN (FORMAT BINARY)");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(long line, object?[] values)
     {
         importer.StartRow();
@@ -696,6 +701,7 @@ internal sealed class SqliteStager : IStager
         insert.Prepare();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(long line, object?[] values)
     {
         parameters[0].Value = line;

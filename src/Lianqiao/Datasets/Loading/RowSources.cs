@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -154,6 +155,7 @@ internal sealed class CsvRowSource : RowSource
     public override long Line => record;
     public override double Fraction => file.Length == 0 ? 1 : (double)file.Position / file.Length;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool Read()
     {
         try
