@@ -62,6 +62,9 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
         };
     }
 
+    // Chinese stays readable in the ledger (auditors read it, exports carry it).
+    static readonly JsonSerializerOptions DetailJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     internal AuditRecord ToRecord(DateTimeOffset at) => new()
     {
         At = LedgerFormat.ToMicroseconds(at),
@@ -73,7 +76,7 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
         DepartmentId = DepartmentId,
         TargetType = TargetType,
         TargetId = TargetId,
-        Detail = Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail),
+        Detail = Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail, DetailJson),
         RemoteIp = RemoteIp,
         RequestId = RequestId,
     };

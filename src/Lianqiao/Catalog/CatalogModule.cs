@@ -42,6 +42,7 @@ internal static class CatalogModule
     public static void MapCatalog(this IEndpointRouteBuilder routes)
     {
         routes.MapCatalogApi();
+        routes.MapQualityRulesApi();
         routes.MapCkanApi();
         routes.MapDcatFeeds();
     }

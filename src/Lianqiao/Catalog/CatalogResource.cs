@@ -63,6 +63,9 @@ public sealed class CatalogResource
 
     public List<DataItem> Items { get; set; } = [];
 
+    /// <summary>Quality rules beyond those the items imply (JSON list of Datasets.RuleSpec), set through PUT …/quality-rules.</summary>
+    public string QualityRules { get; set; } = "[]";
+
     public ResourceDto AsDto(string departmentName)
     {
         var open = CatalogRules.Eligibility(this);

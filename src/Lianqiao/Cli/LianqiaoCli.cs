@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Lianqiao.Audit;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Hosting;
 using Lianqiao.Organizations;
 using Microsoft.AspNetCore.Identity;
@@ -33,6 +34,16 @@ public static class LianqiaoCli
         setPassword.SetAction((r, ct) => SetPasswordAsync(Settings(r), r.GetValue(user)!, ct));
         var admin = new Command("admin", "管理命令 / administration") { createKey, setPassword };
 
+        var resource = new Argument<string>("RESOURCE_ID") { Description = "数据资源标识 / resource id" };
+        var file = new Argument<FileInfo>("FILE") { Description = "CSV、XLSX 或 JSON 文件 / a CSV, XLSX or JSON file" };
+        var mode = new Option<string>("--mode") { Description = "append | upsert | replace | delete", DefaultValueFactory = _ => "append" };
+        var format = new Option<string?>("--format") { Description = "csv | xlsx | json（默认按扩展名与内容判断 / default: from the name and content）" };
+        var load = new Command("load", "导入数据文件（进度在 stderr，结果一行 JSON 在 stdout）/ load a file (progress on stderr, one JSON report line on stdout)")
+        {
+            resource, file, mode, format, DataOption, DbOption,
+        };
+        load.SetAction((r, ct) => DatasetsCli.LoadAsync(Settings(r), r.GetValue(resource)!, r.GetValue(file)!, r.GetValue(mode)!, r.GetValue(format), WithServicesAsync, ct));
+
         var verify = new Command("verify", "校验审计账本（哈希链与签名）/ verify the audit ledger's hash chain and signatures") { DataOption, DbOption };
         verify.SetAction((r, ct) => AuditVerifyAsync(Settings(r), ct));
         var seal = new Command("seal", "立即封存新的审计记录 / seal new audit records now") { DataOption, DbOption };
@@ -48,7 +59,7 @@ public static class LianqiaoCli
 
         var root = new RootCommand("连桥 Lianqiao — 政务数据共享交换与开放平台 / government data sharing, exchange and open-data platform")
         {
-            serve, migrate, admin, audit, dev,
+            serve, migrate, admin, audit, dev, load,
         };
         return await root.Parse(args).InvokeAsync();
     }
@@ -101,7 +112,7 @@ public static class LianqiaoCli
     }
 
     /// <summary>Runs <paramref name="work"/> against a prepared database without listening on a port.</summary>
-    static async Task<int> WithServicesAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
+    internal static async Task<int> WithServicesAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
     {
         await using var app = LianqiaoApp.Build(settings);
         try

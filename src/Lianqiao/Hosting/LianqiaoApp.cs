@@ -5,7 +5,9 @@ using Lianqiao.Audit;
 using Lianqiao.Catalog;
 using Lianqiao.Components;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Errors;
+using Lianqiao.Gateway;
 using Lianqiao.Jobs;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
@@ -65,6 +67,8 @@ public static class LianqiaoApp
         services.AddJobs(builder.Configuration);
         services.AddSharing();
         services.AddCatalog();
+        services.AddDatasets(builder.Configuration);
+        services.AddGateway();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -82,6 +86,7 @@ public static class LianqiaoApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapGet("/healthz", Health).AllowAnonymous().WithTags("Health");
@@ -102,6 +107,8 @@ public static class LianqiaoApp
         api.MapJobsApi();
         api.MapSharing();
         api.MapCatalog();
+        api.MapDatasets();
+        api.MapGateway();
 
         app.MapRazorComponents<App>();
         return app;

@@ -58,6 +58,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /"] = Access.SignedIn,
         ["GET /admin"] = Access.Admin,
         ["POST /admin"] = Access.Admin,
+        ["GET /audit"] = Access.Auditor,
+        ["POST /audit"] = Access.Auditor,
         ["POST /account/login"] = Access.Anyone,
         ["POST /account/logout"] = Access.SignedIn,
 
@@ -144,14 +146,63 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
         ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
         ["GET /api/v1/demands/"] = Access.Members,
+        // Rows leave only to principals that hold grants: applications and developers; people's keys get 403 grant-required.
+        ["GET /api/v1/data/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["POST /api/v1/verify/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
+        ["GET /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
+        ["PUT /api/v1/catalog/{slug}/quality-rules/"] = Access.Members,
         // A demand is posted by a department; the platform admin, outside any department, routes rather than posts.
         ["POST /api/v1/demands/"] = Access.Members.Except(Actor.Admin),
         ["POST /api/v1/demands/{id:guid}/route"] = Access.Admin,
         ["POST /api/v1/demands/{id:guid}/answer"] = Access.Members,
+        ["GET /datasets"] = Access.Members,
+        ["POST /datasets"] = Access.Members,
+        ["GET /datasets/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}"] = Access.Members,
+        ["GET /datasets/{resourceId}/loads/{loadId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/loads/{loadId:guid}"] = Access.Members,
+        ["GET /datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/quarantine"] = Access.Members,
+        ["POST /datasets/{resourceId}/upload"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/datasets/"] = Access.Members,
+        ["GET /api/v1/datasets/overdue"] = Access.Members,
+        ["GET /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["PUT /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /api/v1/datasets/{resourceId}/loads"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/datasets/{resourceId}/loads"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/loads/{loadId:guid}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
+
+        ["GET /api/v1/gateway/services"] = Access.Members,
+        ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
+        ["PUT /api/v1/gateway/services/{resourceId}"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/versions"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/services/{resourceId}/stats"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["POST /api/v1/gateway/allow-list/"] = Access.Admin,
+        ["DELETE /api/v1/gateway/allow-list/{entryId:guid}"] = Access.Admin,
+        // Only a service grant opens the gateway, and the matrix issues none: everyone is refused.
+        ["GET /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["POST /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PUT /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["PATCH /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["DELETE /gateway/{resourceId}/{**path}"] = Access.Nobody,
+        ["GET /metrics"] = Access.Admin,
+        // The demo sample upstream: public like any upstream, and 404 unless the gateway demo seed ran.
+        ["GET /demo-upstream/bus-arrivals/{**path}"] = Access.Anyone,
+        ["GET /services"] = Access.Members,
+        ["GET /services/{resourceId}"] = Access.Members,
+        ["POST /services"] = Access.Members,
+        ["GET /my-services"] = Access.Members,
+        ["POST /my-services"] = Access.Members,
+        ["POST /services/{resourceId}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
-    async Task<string> ParameterAsync(string name, Actor actor, Scope scope)
+    async Task<string> ParameterAsync(string route, string name, Actor actor, Scope scope)
     {
         var department = scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId;
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
@@ -165,14 +216,31 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            // A resource id means a gateway service on gateway routes and a dataset elsewhere.
+            "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
+            "path" => "x",
+            "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
             "entryCode" => "matrix",
             "date" => "2026-12-26",
             "slug" or "Slug" => "population-basic",
             "action" => "status_show",
             "version" => "1",
+            "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
+            "loadId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
+    }
+
+    /// <summary>A dataset resource of the given department (registered once per fixture).</summary>
+    async Task<string> MatrixResourceAsync(Guid departmentId)
+    {
+        var id = departmentId == server.OwnDepartmentId ? "matrix-own" : "matrix-other";
+        using var admin = await server.AsAdminAsync();
+        var schema = new { name = "矩阵", departmentId, columns = new[] { new { name = "编号", column = "code", type = "C", required = true, key = true } } };
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(admin, $"/api/v1/datasets/{id}/schema", schema);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return id;
     }
 
     async Task<Guid> FreshAppKeyIdAsync(string appName)
@@ -254,7 +322,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var raw = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
         var result = raw;
         foreach (Match m in Regex.Matches(raw, @"\{(\*\*)?([A-Za-z]+)[^}]*\}"))
-            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
+            result = result.Replace(m.Value, Uri.EscapeDataString(await ParameterAsync(raw, m.Groups[2].Value, actor, scope)), StringComparison.Ordinal);
         return result;
     }
 }

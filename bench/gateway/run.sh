@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Gateway benchmark, one command, three ways in the same run (wrk -c64, 10 s each, after a warm-up):
+#   direct   the anchor upstream (shared/bench/cs/api, GET /json: 1,024-byte JSON)
+#   yarp     a bare YARP forwarder in front of it (shared/bench/cs/yarp)
+#   gateway  Lianqiao: /gateway/bus-arrivals/json with an application key -> grant -> quota (DB) -> forward -> audit (DB)
+# Prints req/s and p99 of each and the ratios; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
+# started by .ci/pg-up.sh) or SQLite (DB=sqlite). Everything shares the box's cores: compare ratios, not absolutes.
+# Env: DUR=10s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ANCHORS=${ANCHORS:-/work/shared/bench}
+W=${W:-/tmp/lq-gw-bench}; DUR=${DUR:-10s}; CONN=${CONN:-64}; THREADS=${THREADS:-2}; RUNS=${RUNS:-1}; DB=${DB:-postgres}
+UP_PORT=${UP_PORT:-5190}; YARP_PORT=${YARP_PORT:-5191}; LQ_PORT=${LQ_PORT:-5192}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+
+PIDS=(); PGDB=""
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ -n "$PGDB" ]; then psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+wait_http() { for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not up: $1" >&2; exit 1; }
+
+echo "== build (Release)" >&2
+rm -rf "$W/build" "$W/data" "$W"/wrk_*; mkdir -p "$W/build" "$W/bin" "$W/data"
+for app in api yarp; do
+  cp -r "$ANCHORS/cs/$app" "$W/build/$app"
+  dotnet publish "$W/build/$app" -c Release -o "$W/bin/$app" --nologo -v q >&2
+done
+dotnet publish "$ROOT/src/Lianqiao" -c Release -o "$W/bin/lianqiao" --nologo -v q >&2
+
+DBARGS=()
+if [ "$DB" = postgres ]; then
+  eval "$(bash "$ROOT/.ci/pg-up.sh")"
+  PGDB="lq_gw_bench_$$"
+  psql -qAt -d postgres -c "CREATE DATABASE $PGDB" >/dev/null
+  DBARGS=(--db "Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$PGDB")
+fi
+
+echo "== start upstream :$UP_PORT, YARP :$YARP_PORT, Lianqiao :$LQ_PORT ($DB)" >&2
+ASPNETCORE_URLS=http://127.0.0.1:$UP_PORT dotnet "$W/bin/api/Api.dll" > "$W/api.log" 2>&1 & PIDS+=($!)
+ASPNETCORE_URLS=http://127.0.0.1:$YARP_PORT BACKEND=http://127.0.0.1:$UP_PORT dotnet "$W/bin/yarp/YarpProxy.dll" > "$W/yarp.log" 2>&1 & PIDS+=($!)
+Logging__LogLevel__Default=Warning dotnet "$W/bin/lianqiao/Lianqiao.dll" serve --demo --urls "http://127.0.0.1:$LQ_PORT" --data "$W/data" "${DBARGS[@]}" > "$W/lianqiao.log" 2>&1 & PIDS+=($!)
+wait_http "http://127.0.0.1:$UP_PORT/json"; wait_http "http://127.0.0.1:$YARP_PORT/json"; wait_http "http://127.0.0.1:$LQ_PORT/healthz"
+
+echo "== register the upstream behind the demo service bus-arrivals" >&2
+ADMIN_KEY=$(dotnet "$W/bin/lianqiao/Lianqiao.dll" admin create-key --user admin --data "$W/data" "${DBARGS[@]}" 2>/dev/null | tail -1)
+APP_KEY=$(grep -P '^app-key\t人社业务系统\t' "$W/data/demo-accounts.txt" | cut -f3)
+api() { curl -fsS -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' "$@"; }
+api -X POST "http://127.0.0.1:$LQ_PORT/api/v1/gateway/allow-list/" -d "{\"pattern\":\"127.0.0.1:$UP_PORT\",\"note\":\"bench upstream\"}" >/dev/null
+api -X PUT "http://127.0.0.1:$LQ_PORT/api/v1/gateway/services/bus-arrivals" \
+  -d "{\"upstreams\":[\"http://127.0.0.1:$UP_PORT\"],\"pathPrefixes\":[\"/\"],\"authKind\":\"None\",\"healthPath\":\"\",\"masking\":[]}" >/dev/null
+# The demo grant covers /arrivals with 20 calls a day; the bench widens it to / and a quota it never reaches (still counted per call).
+if [ "$DB" = postgres ]; then
+  psql -qAt -d "$PGDB" -c "UPDATE grants SET \"Paths\" = ARRAY['/'], \"QuotaPerDay\" = 1000000000 WHERE \"ResourceId\" = 'bus-arrivals'" >/dev/null
+else
+  sqlite3 "$W/data/lianqiao.db" "UPDATE grants SET Paths = '[\"/\"]', QuotaPerDay = 1000000000 WHERE ResourceId = 'bus-arrivals'"
+fi
+GW_URL="http://127.0.0.1:$LQ_PORT/gateway/bus-arrivals/json"
+code=$(curl -s -o "$W/gw-body" -w '%{http_code}' -H "Authorization: Bearer $APP_KEY" "$GW_URL")
+[ "$code" = 200 ] || { echo "gateway answered $code: $(cat "$W/gw-body")" >&2; exit 1; }
+echo "body bytes: direct $(curl -s "http://127.0.0.1:$UP_PORT/json" | wc -c), gateway $(wc -c < "$W/gw-body")" >&2
+
+# SETUP_ONLY=1 leaves the three servers running for manual probing (stop with Ctrl-C / kill).
+if [ -n "${SETUP_ONLY:-}" ]; then echo "APP_KEY=$APP_KEY ADMIN_KEY=$ADMIN_KEY GW_URL=$GW_URL PGDB=$PGDB" > "$W/env"; echo ready >&2; sleep infinity; fi
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
+declare -A RPS P99 BAD
+measure() {  # label url [wrk args]
+  local label=$1 url=$2; shift 2
+  wrk -t"$THREADS" -c"$CONN" -d3s "$@" "$url" > /dev/null
+  local best_rps=0 best_p99="" bad=0
+  for r in $(seq 1 "$RUNS"); do
+    local o; o=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$@" "$url")
+    echo "$o" > "$W/wrk_${label}_r$r.txt"
+    local rps p99 b
+    rps=$(echo "$o" | awk '/^Requests\/sec/ {print $2}'); p99=$(echo "$o" | awk '$1=="99%" {print $2}' | to_ms)
+    b=$(echo "$o" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/,/,""); n+=$4+$6+$8+$10} END {print n+0}')
+    echo "  $label run $r: $rps req/s, p99 $p99 ms, non-2xx/errors $b" >&2
+    if awk "BEGIN{exit !($rps > $best_rps)}"; then best_rps=$rps; best_p99=$p99; fi
+    bad=$((bad + b))
+  done
+  RPS[$label]=$best_rps; P99[$label]=$best_p99; BAD[$label]=$bad
+}
+echo "== wrk -t$THREADS -c$CONN -d$DUR (best of $RUNS)" >&2
+measure direct "http://127.0.0.1:$UP_PORT/json"
+measure yarp "http://127.0.0.1:$YARP_PORT/json"
+measure gateway "$GW_URL" -H "Authorization: Bearer $APP_KEY"
+
+AUDITED=$( [ "$DB" = postgres ] && psql -qAt -d "$PGDB" -c "SELECT count(*) FROM audit_records WHERE \"Action\"='gateway.call'" \
+  || sqlite3 "$W/data/lianqiao.db" "SELECT count(*) FROM audit_records WHERE Action='gateway.call'")
+{
+  echo "# Gateway benchmark $(date -u +%F) — $DB, wrk -t$THREADS -c$CONN -d$DUR, $(nproc) cores shared by all processes"
+  echo
+  echo "| path | req/s | p99 ms | non-2xx/errors |"
+  echo "|---|---:|---:|---:|"
+  for l in direct yarp gateway; do echo "| $l | ${RPS[$l]} | ${P99[$l]} | ${BAD[$l]} |"; done
+  echo
+  awk -v d="${RPS[direct]}" -v y="${RPS[yarp]}" -v g="${RPS[gateway]}" -v py="${P99[yarp]}" -v pg="${P99[gateway]}" 'BEGIN {
+    printf "- yarp / direct: %.2fx\n- gateway / direct: %.2fx\n- **gateway / bare YARP: %.2fx** (target >= 0.75x)\n- **gateway p99 - YARP p99: %+.2f ms** (target <= +2 ms)\n", y/d, g/d, g/y, pg-py }'
+  echo "- gateway calls in the audit ledger: $AUDITED"
+} | tee "$W/results.md"

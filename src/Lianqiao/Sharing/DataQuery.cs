@@ -1,0 +1,193 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Lianqiao.Catalog;
+using Lianqiao.Data;
+using Lianqiao.Datasets;
+using Lianqiao.Datasets.Storage;
+using Lianqiao.Domain.Query;
+using Lianqiao.Masking;
+using Lianqiao.Output;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lianqiao.Sharing;
+
+/// <summary>What a consumer asked for, parsed from the data API's query string.</summary>
+public sealed record DataRequest(string? Select, string? Where, string? Order, long? Limit, long? Offset, string? Cursor, long? Since);
+
+/// <summary>
+/// Builds and runs one parameterised query over a resource's table under a grant: projection to the granted
+/// fields, the grant's row filter ANDed with the caller's $where, masking per column, and either a page
+/// (offset or keyset cursor on the row id) or a change feed (since= a change sequence, tombstones included).
+/// Rows stream from the database reader to the writer; nothing is buffered.
+/// </summary>
+internal sealed class DataQuery
+{
+    public required IReadOnlyList<OutputColumn> Columns { get; init; }
+    public required string Sql { get; init; }
+    public required IReadOnlyList<(string Name, object? Value)> Parameters { get; init; }
+    public required IReadOnlyList<ColumnMask> Masks { get; init; }
+    public required IReadOnlyList<string> StorageClasses { get; init; }
+    public required bool ChangeFeed { get; init; }
+    public required long Limit { get; init; }
+
+    /// <summary>Last row id (page) or change sequence (feed) streamed, for the next cursor.</summary>
+    public long Last { get; private set; } = -1;
+
+    static ColumnType TypeOf(string storageClass) => storageClass switch
+    {
+        "bigint" => ColumnType.Integer,
+        "numeric" or "double" => ColumnType.Decimal,
+        "boolean" => ColumnType.Boolean,
+        "date" => ColumnType.Date,
+        "timestamp" => ColumnType.DateTime,
+        _ => ColumnType.Text,
+    };
+
+    static OutputType OutputTypeOf(string storageClass, bool masked) => masked ? OutputType.Text : storageClass switch
+    {
+        "bigint" => OutputType.Integer,
+        "numeric" or "double" => OutputType.Number,
+        "boolean" => OutputType.Boolean,
+        _ => OutputType.Text,
+    };
+
+    /// <summary>Builds the query; throws <see cref="QueryException"/> with every error of the caller's parameters.</summary>
+    public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit)
+    {
+        var physical = DatasetStore.ColumnsOf(table).ToDictionary(c => c.Column, c => c.Type, StringComparer.Ordinal);
+        // Columns leave in the catalog's item order, whatever order the grant lists them in.
+        var granted = resource.Items.Select(i => i.ColumnName).Where(c => grant.Fields.Contains(c) && physical.ContainsKey(c)).ToList();
+        var masks = MaskingService.Plan(resource, granted, grant.UnmaskedFields).ToDictionary(m => m.Column, StringComparer.Ordinal);
+
+        // The caller may name only granted fields, and filter or sort only on those it receives unmasked.
+        var schema = new QuerySchema(granted.Select(c => new QueryColumn(c, c, TypeOf(physical[c]), Filterable: !masks[c].Masked)));
+        var renderer = new SqlRenderer(schema);
+        var selected = string.IsNullOrWhiteSpace(request.Select) ? granted : QueryParser.ParseSelect(request.Select).Select(c => c.Name).ToList();
+        var errors = QueryValidator.Validate(schema, select: selected.Select(s => new ColumnRef(s, 0)).ToList());
+        if (errors.Count > 0) throw new QueryException(errors);
+
+        var sql = new StringBuilder("SELECT ");
+        sql.Append(request.Since is null ? "\"_id\"" : "\"_seq\", \"_deleted\"");
+        foreach (var c in selected) sql.Append(", ").Append(SqlRenderer.Quote(c));
+        sql.Append(" FROM ").Append(SqlRenderer.Quote(table.TableName)).Append(" WHERE ");
+        var parameters = new List<(string, object?)>();
+        var conditions = new List<string>();
+
+        if (!string.IsNullOrWhiteSpace(grant.RowFilter))
+        {
+            // The provider's row filter may name any column of the table, masked or not: it is not the caller's.
+            var all = new QuerySchema(physical.Select(p => new QueryColumn(p.Key, p.Key, TypeOf(p.Value))));
+            var grantRenderer = new SqlRenderer(all);
+            var fragment = grantRenderer.Where(QueryParser.ParseWhere(grant.RowFilter));
+            renderer = new SqlRenderer(schema, PlaceholderStyle.AtNamed, grantRenderer.NextParameter);
+            conditions.Add("(" + fragment.Sql + ")");
+            parameters.AddRange(fragment.Names.Zip(fragment.Values));
+        }
+        if (!string.IsNullOrWhiteSpace(request.Where))
+        {
+            var fragment = renderer.Where(QueryParser.ParseWhere(request.Where));
+            conditions.Add("(" + fragment.Sql + ")");
+            parameters.AddRange(fragment.Names.Zip(fragment.Values));
+        }
+
+        string order;
+        if (request.Since is { } since)
+        {
+            // The change feed: every change after the caller's checkpoint, deletions as tombstones, in sequence order.
+            conditions.Add("\"_seq\" > @since");
+            parameters.Add(("since", since));
+            order = "\"_seq\"";
+        }
+        else
+        {
+            conditions.Add("NOT \"_deleted\"");
+            if (!string.IsNullOrWhiteSpace(request.Cursor))
+            {
+                conditions.Add("\"_id\" > @cursor");
+                parameters.Add(("cursor", DecodeCursor(request.Cursor)));
+            }
+            order = string.IsNullOrWhiteSpace(request.Order) ? "\"_id\"" : renderer.OrderBy(QueryParser.ParseOrder(request.Order)) + ", \"_id\"";
+        }
+        sql.Append(string.Join(" AND ", conditions)).Append(" ORDER BY ").Append(order).Append(" LIMIT @limit");
+        parameters.Add(("limit", limit));
+        if (request.Offset is > 0 && request.Since is null)
+        {
+            sql.Append(" OFFSET @offset");
+            parameters.Add(("offset", request.Offset.Value));
+        }
+
+        var outputMasks = selected.Select(c => masks[c]).ToList();
+        var columns = selected.Select(c => new OutputColumn(c, resource.Items.First(i => i.ColumnName == c).Name, OutputTypeOf(physical[c], masks[c].Masked))).ToList();
+        if (request.Since is not null)
+        {
+            columns.Insert(0, new OutputColumn("_deleted", "已删除", OutputType.Boolean));
+            columns.Insert(0, new OutputColumn("_seq", "变更序号", OutputType.Integer));
+        }
+        return new DataQuery
+        {
+            Columns = columns,
+            Sql = sql.ToString(),
+            Parameters = parameters,
+            Masks = outputMasks,
+            StorageClasses = selected.Select(c => physical[c]).ToList(),
+            ChangeFeed = request.Since is not null,
+            Limit = limit,
+        };
+    }
+
+    public static string EncodeCursor(long id) => Convert.ToBase64String(Encoding.UTF8.GetBytes("id:" + id.ToString(CultureInfo.InvariantCulture)));
+
+    static long DecodeCursor(string cursor)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+            if (text.StartsWith("id:", StringComparison.Ordinal) && long.TryParse(text[3..], CultureInfo.InvariantCulture, out var id)) return id;
+        }
+        catch (FormatException)
+        {
+            // reported below
+        }
+        throw new QueryException(new QueryError("bad-cursor", 0, "游标无效", "The cursor is not one this API returned."));
+    }
+
+    /// <summary>Streams the rows, masked, as the output writer pulls them.</summary>
+    public async IAsyncEnumerable<object?[]> RowsAsync(LianqiaoDb db, byte[] pseudonymKey, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Sql;
+        foreach (var (name, value) in Parameters) DatasetStore.AddParameter(command, name, value);
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+        var offset = ChangeFeed ? 2 : 1;
+        while (await reader.ReadAsync(ct))
+        {
+            var row = new object?[Columns.Count];
+            Last = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+            if (ChangeFeed)
+            {
+                row[0] = Last;
+                row[1] = Convert.ToBoolean(reader.GetValue(1), CultureInfo.InvariantCulture);
+            }
+            for (var i = 0; i < Masks.Count; i++)
+            {
+                var raw = await reader.IsDBNullAsync(i + offset, ct) ? null : Value(StorageClasses[i], reader.GetValue(i + offset));
+                row[i + (ChangeFeed ? 2 : 0)] = MaskingService.Apply(Masks[i], raw, pseudonymKey);
+            }
+            yield return row;
+        }
+    }
+
+    static object? Value(string storageClass, object value) => storageClass switch
+    {
+        "boolean" => Convert.ToBoolean(value, CultureInfo.InvariantCulture),
+        "bigint" => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+        "numeric" => Convert.ToDecimal(value, CultureInfo.InvariantCulture),
+        "double" => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        "date" => value switch { DateTime d => DateOnly.FromDateTime(d), DateOnly d => d, _ => DateOnly.Parse(value.ToString()!, CultureInfo.InvariantCulture) },
+        "timestamp" => value is DateTime t ? t : value.ToString(),
+        _ => value is string s ? s : Convert.ToString(value, CultureInfo.InvariantCulture),
+    };
+}

@@ -1,0 +1,50 @@
+using Lianqiao.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Lianqiao.Sharing;
+
+/// <summary>Exchange volume per day × provider × consumer × resource: what the cockpit and the seed's "391亿条" count.</summary>
+public sealed class ExchangeCounter
+{
+    public DateOnly Day { get; set; }
+    public Guid ProviderDepartmentId { get; set; }
+    /// <summary>The consumer department, or Guid.Empty for the public (developers).</summary>
+    public Guid ConsumerDepartmentId { get; set; }
+    public required string ResourceId { get; set; }
+    public long Calls { get; set; }
+    public long Rows { get; set; }
+    public long Bytes { get; set; }
+}
+
+internal sealed class ExchangeCounterConfiguration : IEntityTypeConfiguration<ExchangeCounter>
+{
+    public void Configure(EntityTypeBuilder<ExchangeCounter> b)
+    {
+        b.ToTable("exchange_counters");
+        b.HasKey(c => new { c.Day, c.ProviderDepartmentId, c.ConsumerDepartmentId, c.ResourceId });
+        b.Property(c => c.ResourceId).HasMaxLength(100);
+    }
+}
+
+internal static class ExchangeCounting
+{
+    /// <summary>Adds one exchange to today's counter; the row is created on first use by whichever node gets there.</summary>
+    public static async Task AddAsync(LianqiaoDb db, DateOnly day, Guid provider, Guid consumer, string resourceId, long rows, long bytes, CancellationToken ct)
+    {
+        var query = db.Set<ExchangeCounter>().Where(c => c.Day == day && c.ProviderDepartmentId == provider && c.ConsumerDepartmentId == consumer && c.ResourceId == resourceId);
+        if (await query.ExecuteUpdateAsync(s => s.SetProperty(c => c.Calls, c => c.Calls + 1).SetProperty(c => c.Rows, c => c.Rows + rows).SetProperty(c => c.Bytes, c => c.Bytes + bytes), ct) == 1)
+            return;
+        var row = new ExchangeCounter { Day = day, ProviderDepartmentId = provider, ConsumerDepartmentId = consumer, ResourceId = resourceId, Calls = 1, Rows = rows, Bytes = bytes };
+        db.Add(row);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            db.Entry(row).State = EntityState.Detached;
+            await query.ExecuteUpdateAsync(s => s.SetProperty(c => c.Calls, c => c.Calls + 1).SetProperty(c => c.Rows, c => c.Rows + rows).SetProperty(c => c.Bytes, c => c.Bytes + bytes), ct);
+        }
+    }
+}
