@@ -23,18 +23,21 @@ wait_http() { for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; 
 
 echo "== build (Release)" >&2
 rm -rf "$W/build" "$W/data" "$W"/wrk_*; mkdir -p "$W/build" "$W/bin" "$W/data"
-for app in api yarp; do
-  cp -r "$ANCHORS/cs/$app" "$W/build/$app"
-  dotnet publish "$W/build/$app" -c Release -o "$W/bin/$app" --nologo -v q >&2
-done
-dotnet publish "$ROOT/src/Lianqiao" -c Release -o "$W/bin/lianqiao" --nologo -v q >&2
+if [ -z "${NO_BUILD:-}" ]; then   # NO_BUILD=1 reuses the last build in $W/bin
+  for app in api yarp; do
+    cp -r "$ANCHORS/cs/$app" "$W/build/$app"
+    dotnet publish "$W/build/$app" -c Release -o "$W/bin/$app" --nologo -v q >&2
+  done
+  dotnet publish "$ROOT/src/Lianqiao" -c Release -o "$W/bin/lianqiao" --nologo -v q >&2
+fi
 
 DBARGS=()
 if [ "$DB" = postgres ]; then
   eval "$(bash "$ROOT/.ci/pg-up.sh")"
   PGDB="lq_gw_bench_$$"
   psql -qAt -d postgres -c "CREATE DATABASE $PGDB" >/dev/null
-  DBARGS=(--db "Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$PGDB")
+  # PG_EXTRA tunes Npgsql for the run, e.g. PG_EXTRA=";Max Auto Prepare=32" (prepared statements for the hot queries).
+  DBARGS=(--db "Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$PGDB${PG_EXTRA:-}")
 fi
 
 echo "== start upstream :$UP_PORT, YARP :$YARP_PORT, Lianqiao :$LQ_PORT ($DB)" >&2

@@ -74,6 +74,12 @@ internal static class QueryLexer
                 tokens.Add(Keywords.Contains(upper) ? new(TokenKind.Keyword, upper, start) : new(TokenKind.Identifier, word, start));
                 continue;
             }
+            if (c is >= '\uFF01' and <= '\uFF5E')
+            {
+                // What a Chinese input method types for ( ) , = < > : name the half-width character meant.
+                var half = (char)(c - 0xFEE0);
+                throw Error("full-width", i, $"第 {i + 1} 个字符是全角符号「{c}」，请改用半角「{half}」", $"full-width '{c}' at {i + 1}: use the ASCII '{half}'");
+            }
             throw Error("unexpected-character", i, $"第 {i + 1} 个字符「{Printable(c)}」无法识别", $"unexpected character '{Printable(c)}' at {i + 1}");
         }
         tokens.Add(new(TokenKind.End, "", text.Length));
@@ -84,7 +90,9 @@ internal static class QueryLexer
 
     static bool IsIdentifierPart(char c) => c == '_' || char.IsLetterOrDigit(c);
 
-    static string Printable(char c) => char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : c.ToString();
+    static string Printable(char c) =>
+        char.IsControl(c) || char.IsWhiteSpace(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.Surrogate
+            ? $"U+{(int)c:X4}" : c.ToString();
 
     /// <summary>'…' with '' for a quote inside. A backslash is an ordinary character (LIKE gives it meaning later).</summary>
     static Token ReadString(string text, ref int i)

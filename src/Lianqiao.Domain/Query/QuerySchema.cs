@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Lianqiao.Domain.Query;
 
@@ -30,8 +31,12 @@ public sealed class QuerySchema
 /// Checks a parsed query against a schema and reports every error at once: unknown columns,
 /// masked columns in a filter or a sort, values that do not fit the column's type.
 /// </summary>
-public static class QueryValidator
+public static partial class QueryValidator
 {
+    /// <summary>ISO 8601 only: "01/02/2026" means different days to different people.</summary>
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?(Z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
+    private static partial Regex IsoInstant();
+
     public static IReadOnlyList<QueryError> Validate(QuerySchema schema, FilterExpr? where = null,
         IReadOnlyList<ColumnRef>? select = null, IReadOnlyList<OrderTerm>? order = null)
     {
@@ -112,7 +117,7 @@ public static class QueryValidator
             (ColumnType.Decimal, LiteralKind.Number) when decimal.TryParse(literal.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
             (ColumnType.Boolean, LiteralKind.Boolean) => literal.Text == "true",
             (ColumnType.Date, LiteralKind.String) when DateOnly.TryParseExact(literal.Text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) => date,
-            (ColumnType.DateTime, LiteralKind.String) when DateTimeOffset.TryParse(literal.Text, CultureInfo.InvariantCulture,
+            (ColumnType.DateTime, LiteralKind.String) when IsoInstant().IsMatch(literal.Text) && DateTimeOffset.TryParse(literal.Text, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant) => instant.ToUniversalTime(),
             _ => Invalid,
         };

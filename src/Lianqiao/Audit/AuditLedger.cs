@@ -14,9 +14,12 @@ public sealed class AuditLedgerOptions
     public int MaxRecordsPerSeal { get; set; } = 10_000;
 }
 
-public sealed record SealResult(int Seals, int Records, long? LastSealNumber)
+/// <summary>What one sealing run did; <see cref="Refused"/> when the chain's end does not match its signed head.</summary>
+public sealed record SealResult(int Seals, int Records, long? LastSealNumber, bool Refused = false)
 {
-    public override string ToString() => Seals == 0 ? "nothing to seal" : $"{Seals} seal(s), {Records} record(s), last seal #{LastSealNumber}";
+    public override string ToString() =>
+        (Seals == 0 ? "nothing sealed" : $"{Seals} seal(s), {Records} record(s), last seal #{LastSealNumber}")
+        + (Refused ? "; REFUSED: the ledger head does not match the last seal, run `lianqiao audit verify`" : "");
 }
 
 /// <summary>What verify found wrong first: a stable code, the seal and record it concerns, and why in both languages.</summary>
@@ -46,14 +49,17 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
         var horizon = await HorizonAsync(ct);
         int seals = 0, records = 0;
         long? last = null;
-        while (horizon is { } h && await SealOneAsync(h, ct) is { } seal)
+        var refused = false;
+        while (horizon is { } h && !refused)
         {
+            (var seal, refused) = await SealOneAsync(h, ct);
+            if (seal is null) break;
             seals++;
             records += seal.RecordCount;
             last = seal.Number;
         }
         if (seals > 0) LogSealed(seals, records, last!.Value);
-        return new SealResult(seals, records, last);
+        return new SealResult(seals, records, last, refused);
     }
 
     /// <summary>
@@ -72,7 +78,7 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
         return max;
     }
 
-    async Task<AuditSeal?> SealOneAsync(long horizon, CancellationToken ct)
+    async Task<(AuditSeal? Seal, bool Refused)> SealOneAsync(long horizon, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -85,12 +91,12 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
         {
             // Extending a chain whose end was cut would hide the cut: leave it for verify to report.
             LogHeadMismatch(head?.LastSealNumber ?? 0);
-            return null;
+            return (null, true);
         }
 
         var batch = await db.Set<AuditRecord>().AsNoTracking()
             .Where(r => r.Id > after && r.Id <= horizon).OrderBy(r => r.Id).Take(options.Value.MaxRecordsPerSeal).ToListAsync(ct);
-        if (batch.Count == 0) return null;
+        if (batch.Count == 0) return (null, false);
 
         var hashes = batch.Select(LedgerFormat.RecordHash).ToList();
         var hash = LedgerFormat.SealHash(number, batch[0].Id, batch[^1].Id, batch.Count, previousHash, hashes);
@@ -129,9 +135,9 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
         {
             // Another node sealed the same batch first (the seal number is the key); its seal stands.
             LogSealRace(ex, number);
-            return null;
+            return (null, false);
         }
-        return seal;
+        return (seal, false);
     }
 
     async Task<bool> HeadMatchesLastSealAsync(AuditLedgerHead? head, CancellationToken ct)

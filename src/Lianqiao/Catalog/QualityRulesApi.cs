@@ -38,11 +38,11 @@ internal static class QualityRulesApi
         if (resource is null) return Problems.NotFound("资源", "resource");
         if (!http.User.Caller().ActsFor(resource.DepartmentId, Roles.Steward))
             return Problems.Forbidden("Only the providing department's stewards and platform admins set its quality rules.");
-        var candidate = Datasets.CatalogSchemaSource.ToSchema(resource) with { Rules = rules };
-        var errors = SchemaRules.Validate(candidate);
-        if (errors.Count > 0) return Problems.Validation(errors);
         var before = resource.QualityRules;
         resource.QualityRules = JsonSerializer.Serialize(rules, DatasetStore.Json);
+        var candidate = Datasets.CatalogSchemaSource.ToSchema(resource);
+        var errors = SchemaRules.Validate(candidate);
+        if (errors.Count > 0) return Problems.Validation(errors);   // nothing saved: the change stays in this request's tracker only
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(AuditEntry.For(http, "catalog.quality-rules", "resource", slug, new { before, after = resource.QualityRules }), ct);
         return TypedResults.Ok(candidate);

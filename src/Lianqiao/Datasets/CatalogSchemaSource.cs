@@ -30,6 +30,11 @@ internal sealed class CatalogSchemaSource(IServiceScopeFactory scopes) : ITableS
 
     internal static TableSchema ToSchema(CatalogResource r)
     {
+        // The steward's rules (PUT /api/v1/catalog/{slug}/quality-rules): a single-column rule joins its column, the rest stay resource rules.
+        var stewardRules = System.Text.Json.JsonSerializer.Deserialize<List<RuleSpec>>(r.QualityRules, Storage.DatasetStore.Json) ?? [];
+        static bool OnColumn(RuleSpec x) => x.Column is not null && RuleKinds.ColumnKinds.Contains(x.Kind) && x.Columns is null
+            && x.Kind is not (RuleKinds.Reference);
+        var byColumn = stewardRules.Where(OnColumn).ToLookup(x => ColumnName(x.Column!));
         var columns = r.Items.OrderBy(i => i.Ordinal).Select(i => new ColumnSpec
         {
             Name = i.Name,
@@ -41,10 +46,9 @@ internal sealed class CatalogSchemaSource(IServiceScopeFactory scopes) : ITableS
             CodeTable = i.CodeTable,
             Sensitivity = i.Sensitivity,
             Masking = i.Kind.ToString(),
-            Rules = ImpliedRules(i),
+            Rules = [.. ImpliedRules(i), .. byColumn[ColumnName(i.ColumnName)].Select(x => x with { Column = null })],
         }).ToList();
-        // The steward's rules (PUT /api/v1/catalog/{slug}/quality-rules) come first; the implied consistency rule is added when absent.
-        var rules = System.Text.Json.JsonSerializer.Deserialize<List<RuleSpec>>(r.QualityRules, Storage.DatasetStore.Json) ?? [];
+        var rules = stewardRules.Where(x => !OnColumn(x)).ToList();
         var id = r.Items.FirstOrDefault(i => i.Kind == ItemKind.IdNumber);
         var birth = r.Items.FirstOrDefault(i => i.Kind == ItemKind.BirthDate && i.DataType is "D" or "T");
         var gender = r.Items.FirstOrDefault(i => i.CodeTable == "gender");

@@ -307,8 +307,11 @@ internal sealed partial class GatewayProxy(
         {
             if (proxyResponse is null) return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
             await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            // Upstream cookies would land on the platform's own origin.
+            httpContext.Response.Headers.Remove("Set-Cookie");
             var length = proxyResponse.Content.Headers.ContentLength;
-            if (call.Masks.Count > 0) return await MaskAsync(httpContext, proxyResponse, cancellationToken);
+            var bodiless = HttpMethods.IsHead(httpContext.Request.Method) || (int)proxyResponse.StatusCode is 204 or 304;
+            if (call.Masks.Count > 0 && !bodiless) return await MaskAsync(httpContext, proxyResponse, cancellationToken);
             if (length > service.MaxResponseBytes) return Refuse(httpContext, $"The upstream response is larger than {service.MaxResponseBytes} bytes.");
             if (length is { } known)
             {

@@ -33,7 +33,7 @@ internal static class GrantsApi
         return TypedResults.Ok(list.Select(g => g.AsDto(now)).ToList());
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid grantId, RevokeInput? input, HttpContext http, LianqiaoDb db, GrantService grants, CancellationToken ct)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid grantId, RevokeInput? input, HttpContext http, LianqiaoDb db, GrantService grants, CancellationToken ct)
     {
         var grant = await db.Set<Grant>().AsNoTracking().FirstOrDefaultAsync(g => g.Id == grantId, ct);
         if (grant is null) return Problems.NotFound("授权", "grant");

@@ -47,7 +47,7 @@ internal static class ShareRequestsApi
         _ => GrantKind.Table,
     };
 
-    static async Task<Results<Created<ShareRequestDto>, ProblemHttpResult>> Submit(ShareRequestInput input, HttpContext http, LianqiaoDb db,
+    internal static async Task<Results<Created<ShareRequestDto>, ProblemHttpResult>> Submit(ShareRequestInput input, HttpContext http, LianqiaoDb db,
         ICatalogReader catalog, GrantService grants, WorkingCalendar calendar, IAuditLog audit, TimeProvider time,
         IOptions<SharingOptions> options, CancellationToken ct)
     {
@@ -213,7 +213,7 @@ internal static class ShareRequestsApi
     static ProblemHttpResult AlreadyDecided() =>
         Problems.Conflict("already-decided", "该申请已被处理", "The application is no longer pending: someone decided or withdrew it first.");
 
-    static async Task<Results<Ok<ShareRequestDto>, ProblemHttpResult>> Approve(Guid id, ApproveInput? input, HttpContext http, LianqiaoDb db,
+    internal static async Task<Results<Ok<ShareRequestDto>, ProblemHttpResult>> Approve(Guid id, ApproveInput? input, HttpContext http, LianqiaoDb db,
         GrantService grants, TimeProvider time, CancellationToken ct)
     {
         var caller = http.User.Caller();
@@ -237,7 +237,7 @@ internal static class ShareRequestsApi
         return TypedResults.Ok(decided.AsDto());
     }
 
-    static async Task<Results<Ok<ShareRequestDto>, ProblemHttpResult>> Refuse(Guid id, RefuseInput? input, HttpContext http, LianqiaoDb db,
+    internal static async Task<Results<Ok<ShareRequestDto>, ProblemHttpResult>> Refuse(Guid id, RefuseInput? input, HttpContext http, LianqiaoDb db,
         IAuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = http.User.Caller();
@@ -252,7 +252,7 @@ internal static class ShareRequestsApi
         return TypedResults.Ok((await db.Set<ShareRequest>().AsNoTracking().FirstAsync(r => r.Id == id, ct)).AsDto());
     }
 
-    static async Task<Results<Ok<ShareRequestDto>, ProblemHttpResult>> Withdraw(Guid id, HttpContext http, LianqiaoDb db, IAuditLog audit,
+    internal static async Task<Results<Ok<ShareRequestDto>, ProblemHttpResult>> Withdraw(Guid id, HttpContext http, LianqiaoDb db, IAuditLog audit,
         TimeProvider time, CancellationToken ct)
     {
         var caller = http.User.Caller();

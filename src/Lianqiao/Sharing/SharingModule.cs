@@ -32,5 +32,6 @@ internal static class SharingModule
         routes.MapShareRequestsApi();
         routes.MapDemandsApi();
         routes.MapDataApi();
+        routes.MapObjectionsApi();
     }
 }

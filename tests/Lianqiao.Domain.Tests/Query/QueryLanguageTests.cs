@@ -67,6 +67,18 @@ public class QueryLanguageTests
         Assert.Equal("42", sql.Values[4]);
     }
 
+    [Theory]
+    [InlineData("updated > '01/02/2026'")]
+    [InlineData("updated > 'yesterday'")]
+    [InlineData("born = '2026-02-30'")]
+    [InlineData("born = '2026-1-5'")]
+    public void Dates_and_instants_are_iso_8601_only(string filter) =>
+        Assert.Equal("bad-value", RenderError(filter).Code);
+
+    [Fact]
+    public void A_zero_width_character_is_named_by_its_code_point() =>
+        Assert.Contains("U+200B", ParseError("name\u200B = 'a'").MessageEn);
+
     [Fact]
     public void Doubled_quotes_escape_a_quote_and_backslash_stays_literal()
     {
@@ -141,6 +153,11 @@ public class QueryLanguageTests
     [InlineData("name = 'a' UNION SELECT 1", "syntax", 11)]
     [InlineData("name IS 'a'", "syntax", 8)]
     [InlineData("name = 'a' || 'b'", "unexpected-character", 11)]
+    [InlineData("（name = 'a')", "full-width", 0)]
+    [InlineData("age ＝ 1", "full-width", 4)]
+    [InlineData("age IN (1，2)", "full-width", 9)]
+    [InlineData("name = \uFF07a\uFF07", "bad-quote", 7)]
+    [InlineData("name\u200B = 'a'", "unexpected-character", 4)]
     public void Malformed_filters_fail_with_a_position_and_both_languages(string filter, string code, int position)
     {
         var error = ParseError(filter);

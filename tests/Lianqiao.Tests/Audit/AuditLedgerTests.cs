@@ -126,7 +126,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             Assert.Contains("truncated", stdout);
 
             // Sealing refuses to extend a cut chain, which would hide the cut.
-            Assert.Equal(0, (await SealAsync()).Seals);
+            Assert.True((await SealAsync()) is { Seals: 0, Refused: true });
         }
         finally
         {
@@ -135,6 +135,31 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             {
                 var db = sp.GetRequiredService<LianqiaoDb>();
                 db.Add(last);
+                return await db.SaveChangesAsync();
+            });
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task A_deleted_head_is_detected()
+    {
+        await AddRecordsAsync(1);
+        await SealAsync();
+        var head = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<AuditLedgerHead>().AsNoTracking().SingleAsync());
+        await TamperAsync("DELETE FROM audit_ledger_head");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.Equal("head-missing", report.Problem?.Code);
+            Assert.True((await SealAsync()) is { Seals: 0, Refused: true });
+        }
+        finally
+        {
+            await server.InScopeAsync(async sp =>
+            {
+                var db = sp.GetRequiredService<LianqiaoDb>();
+                db.Add(head);
                 return await db.SaveChangesAsync();
             });
         }
@@ -428,13 +453,20 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         ? $"X'{Convert.ToHexString(value)}'"
         : $"decode('{Convert.ToHexString(value)}', 'hex')";
 
-    async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] command)
+    Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] command) => Cli.RunAsync(server, null, command);
+}
+
+internal static class Cli
+{
+    /// <summary>Runs the built CLI as a child process on the fixture's data folder and database.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(LianqiaoServer server, IDictionary<string, string>? environment, params string[] command)
     {
         var args = new List<string> { Path.Combine(AppContext.BaseDirectory, "Lianqiao.dll") };
         args.AddRange(command);
         args.AddRange(["--data", server.DataDirectory]);
         var psi = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (server.PostgresConnectionString is { } pg) psi.Environment["LIANQIAO_DB"] = pg;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -479,5 +511,27 @@ public sealed class AuditSealJobTests(FastSealServer server) : IClassFixture<Fas
         Assert.Contains(jobs, j => j.Name == "audit.seal" && j.Runs > 0);
         using var auditor = await server.AsUserAsync("t-auditor");
         Assert.True((await (await auditor.GetAsync("/api/v1/audit/verify")).OkJsonAsync<LedgerReport>()).Intact);
+    }
+}
+
+/// <summary>A host that never seals by itself, so the key in use is only ever the one a command is given.</summary>
+public sealed class EnvironmentKeyTests(LedgerServer server) : IClassFixture<LedgerServer>
+{
+    [Fact]
+    public async Task A_ledger_sealed_with_an_environment_key_verifies_only_where_that_key_is()
+    {
+        var key = new Dictionary<string, string> { ["LIANQIAO_AUDIT_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) };
+        var (sealCode, sealOut, sealErr) = await Cli.RunAsync(server, key, "audit", "seal");
+        Assert.True(sealCode == 0, sealOut + sealErr);
+        Assert.Contains("seal(s)", sealOut);
+        Assert.False(File.Exists(Path.Combine(server.DataDirectory, "keys", "audit-ledger.key")));
+
+        var (okCode, okOut, _) = await Cli.RunAsync(server, key, "audit", "verify");
+        Assert.True(okCode == 0, okOut);
+
+        var (code, stdout, _) = await Cli.RunAsync(server, null, "audit", "verify");
+        Assert.Equal(1, code);
+        Assert.Contains("key-missing", stdout);
+        Assert.Contains("LIANQIAO_AUDIT_KEY", stdout);
     }
 }

@@ -146,6 +146,15 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/share-requests/{id:guid}/withdraw"] = Access.Members,
         ["POST /api/v1/share-requests/{id:guid}/renew"] = Access.Members,
         ["GET /api/v1/demands/"] = Access.Members,
+        ["GET /sharing"] = Access.Members,
+        ["POST /sharing"] = Access.Members,
+        ["GET /sharing/apply"] = Access.Members,
+        ["POST /sharing/apply"] = Access.Members,
+        // Objections: raising needs a department holding a grant (the probes have none: 403/404 inside); steps are checked per objection.
+        ["POST /api/v1/objections/"] = Access.Members.Except(Actor.Admin),
+        ["GET /api/v1/objections/"] = Access.Members,
+        ["GET /api/v1/objections/{id:guid}"] = Access.Members,
+        ["POST /api/v1/objections/{id:guid}/{step}"] = Access.Members,
         // Rows leave only to principals that hold grants: applications and developers; people's keys get 403 grant-required.
         ["GET /api/v1/data/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
         ["POST /api/v1/verify/{resourceId}"] = Access.Of(Actor.App, Actor.Developer),
@@ -196,6 +205,8 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /services"] = Access.Members,
         ["GET /services/{resourceId}"] = Access.Members,
         ["POST /services"] = Access.Members,
+        ["GET /services/{resourceId}/edit"] = Access.Members,
+        ["POST /services/{resourceId}/edit"] = Access.Members,
         ["GET /my-services"] = Access.Members,
         ["POST /my-services"] = Access.Members,
         ["POST /services/{resourceId}"] = Access.Members,
@@ -216,6 +227,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "documentName" => "v1",
             "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
+            "step" => "accept",
             // A resource id means a gateway service on gateway routes and a dataset elsewhere.
             "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
             "path" => "x",

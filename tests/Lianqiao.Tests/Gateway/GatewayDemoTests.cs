@@ -51,5 +51,9 @@ public sealed class GatewayDemoTests(GatewayDemoServer server) : IClassFixture<G
         Assert.Contains("人社业务系统", mine);
         var detail = await (await admin.GetAsync("/services/bus-arrivals")).Content.ReadAsStringAsync();
         Assert.Contains("/demo-upstream/bus-arrivals", detail);
+        Assert.Contains("edit-service", detail);
+        var editor = await (await admin.GetAsync("/services/bus-arrivals/edit")).Content.ReadAsStringAsync();
+        Assert.Contains("X-Demo-Upstream-Key", editor);
+        Assert.Contains("service-form", editor);
     }
 }

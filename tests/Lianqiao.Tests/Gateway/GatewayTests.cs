@@ -69,6 +69,45 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public async Task Editor_page_saves_a_new_version_and_an_unticked_box_disables_the_service()
+    {
+        var slug = Slug("editor");
+        await server.SetUpServiceAsync(slug, Registration(), paths: ["/echo"]);
+        using var browser = server.Anonymous();
+        string Token(string html) => System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var login = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Token(await browser.GetStringAsync("/login")), ["userName"] = "admin", ["password"] = server.AdminPassword,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var page = await browser.GetStringAsync($"/services/{slug}/edit");
+        Assert.Contains(Up, page);
+        Assert.DoesNotContain("upstream-s3cret-value", page);
+        Dictionary<string, string> Form(string timeout) => new()
+        {
+            ["_handler"] = "gateway-service", ["__RequestVerificationToken"] = Token(page), ["Form.Level"] = "Provincial", ["Form.Upstreams"] = Up,
+            ["Form.LoadBalancing"] = "RoundRobin", ["Form.Methods"] = "GET", ["Form.PathPrefixes"] = "/", ["Form.AuthKind"] = "Header",
+            ["Form.AuthName"] = "X-Upstream-Key", ["Form.AuthSecret"] = "", ["Form.TimeoutMs"] = timeout, ["Form.MaxRequestBytes"] = "1000",
+            ["Form.MaxResponseBytes"] = "100000", ["Form.HealthPath"] = "", ["Form.HealthIntervalSeconds"] = "30", ["Form.BreakerFailures"] = "5",
+            ["Form.BreakerOpenSeconds"] = "30", ["Form.RateLimitPerSecond"] = "", ["Form.Masking"] = "idNumber=id_number",
+        };
+        var invalid = await browser.PostAsync($"/services/{slug}/edit", new FormUrlEncodedContent(Form("5")));
+        Assert.Contains("100–120000", await invalid.Content.ReadAsStringAsync());
+        var saved = await browser.PostAsync($"/services/{slug}/edit", new FormUrlEncodedContent(Form("2500")));
+        Assert.True(saved.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found, $"{(int)saved.StatusCode}: {await saved.Content.ReadAsStringAsync()}");
+
+        using var admin = await server.AsAdminAsync();
+        var dto = await JsonAsync(await admin.GetAsync($"/api/v1/gateway/services/{slug}"));
+        Assert.Equal(2500, dto.GetProperty("timeoutMs").GetInt32());
+        Assert.Equal("Provincial", dto.GetProperty("level").GetString());
+        Assert.True(dto.GetProperty("hasSecret").GetBoolean());
+        Assert.False(dto.GetProperty("enabled").GetBoolean());
+        Assert.Equal(2, dto.GetProperty("version").GetInt32());
+        using var app = await server.AppAsync();
+        Assert.Equal("service-disabled", (await (await app.GetAsync($"/gateway/{slug}/echo/x")).ProblemAsync(503)).Code);
+    }
+
+    [Fact]
     public async Task Calls_need_a_service_grant_covering_method_and_path()
     {
         var slug = Slug("grant");
@@ -147,8 +186,42 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         var grantId = await server.SetUpServiceAsync(slug, Registration());
         using var app = await server.AppAsync();
         Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        var other = await server.StartHostAsync();
+        using var otherNode = await server.AppAsync(LianqiaoServer.UrlOf(other));
+        Assert.Equal(HttpStatusCode.OK, (await otherNode.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
         await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grantId, "test", new Lianqiao.Audit.AuditEntry("grant.revoke") { ActorName = "test" }, default));
+        // Both nodes read the grant on every call: the very next call is refused everywhere.
         await (await app.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
+        await (await otherNode.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
+    }
+
+    [Fact]
+    public async Task Health_checks_steer_first_healthy_away_from_a_dead_upstream()
+    {
+        var dead = new TestUpstream();
+        await dead.StartAsync();
+        var deadUrl = dead.BaseUrl;
+        await dead.DisposeAsync();
+        var slug = Slug("health");
+        await server.SetUpServiceAsync(slug, Registration(extra: new
+        {
+            upstreams = new[] { deadUrl, Up }, loadBalancing = "FirstHealthy", healthPath = "/health", healthIntervalSeconds = 1, breakerFailures = 100,
+        }));
+        using var admin = await server.AsAdminAsync();
+        JsonElement stats = default;
+        for (var i = 0; i < 50; i++)
+        {
+            stats = await JsonAsync(await admin.GetAsync($"/api/v1/gateway/services/{slug}/stats"));
+            if (stats.GetProperty("upstreams").EnumerateArray().All(u => u.GetProperty("healthy").ValueKind != JsonValueKind.Null)) break;
+            await Task.Delay(100);
+        }
+        var upstreams = stats.GetProperty("upstreams").EnumerateArray().ToList();
+        Assert.False(upstreams[0].GetProperty("healthy").GetBoolean());
+        Assert.True(upstreams[1].GetProperty("healthy").GetBoolean());
+        using var app = await server.AppAsync();
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/{i}")).StatusCode);
+        var page = await (await admin.GetAsync($"/services/{slug}")).Content.ReadAsStringAsync();
+        Assert.Contains(deadUrl, page);
     }
 
     [Fact]

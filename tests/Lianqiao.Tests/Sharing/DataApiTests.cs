@@ -188,4 +188,40 @@ public sealed class DataApiTests(DataApiFixture fixture) : IClassFixture<DataApi
         await (await app.PostJsonAsync("/api/v1/verify/population-basic", new { values = new Dictionary<string, string> { ["address"] = "x" } })).ProblemAsync(403);
         Assert.Contains(await Server.AuditAsync("data.verify"), r => r.Detail!.Contains("\"match\":true", StringComparison.Ordinal) && !r.Detail.Contains(person.Id, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Objection_correction_keeps_the_old_value_and_reaches_the_change_feed()
+    {
+        using var app = App();
+        var feed = await JsonAsync(await app.GetAsync("/api/v1/data/population-basic?since=0&$limit=1000"));
+        var checkpoint = feed.GetProperty("nextSince").GetInt64();
+        Assert.Equal(51, feed.GetProperty("count").GetInt64());
+
+        var person = fixture.People[5];
+        using var hrss = await Server.AsUserAsync("hrss-consumer");
+        var raised = await (await hrss.PostJsonAsync("/api/v1/objections", new
+        {
+            resourceId = "population-basic", key = new Dictionary<string, string> { ["id_number"] = person.Id }, field = "phone",
+            reason = "联系电话已停机", proposedValue = "13912345678",
+        })).OkJsonAsync<DataObjectionDto>();
+        Assert.Equal(ObjectionStatus.Raised, raised.Status);
+
+        using var other = await Server.AsUserAsync("market-steward");
+        await (await other.PostAsync($"/api/v1/objections/{raised.Id}/accept", null)).ProblemAsync(403);
+        using var police = await Server.AsUserAsync("police-steward");
+        await (await police.PostAsync($"/api/v1/objections/{raised.Id}/accept", null)).OkJsonAsync<DataObjectionDto>();
+        var corrected = await (await police.PostJsonAsync($"/api/v1/objections/{raised.Id}/correct", new { note = "已核实", newValue = "13912345678" }))
+            .OkJsonAsync<DataObjectionDto>();
+        Assert.Equal(ObjectionStatus.Corrected, corrected.Status);
+        var correction = corrected.History.Single(h => h.Action == "correct");
+        Assert.Equal(person.Phone, correction.OldValue);
+        Assert.Equal("13912345678", correction.NewValue);
+
+        var changes = await JsonAsync(await app.GetAsync($"/api/v1/data/population-basic?since={checkpoint}"));
+        var changed = Assert.Single(changes.GetProperty("rows").EnumerateArray());
+        Assert.Equal("139****5678", changed.GetProperty("phone").GetString());
+        Assert.False(changed.GetProperty("_deleted").GetBoolean());
+        Assert.True(changes.GetProperty("nextSince").GetInt64() > checkpoint);
+        await (await hrss.PostAsync($"/api/v1/objections/{raised.Id}/close", null)).OkJsonAsync<DataObjectionDto>();
+    }
 }

@@ -1436,6 +1436,64 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.ToTable("data_demands", (string)null);
                 });
 
+            modelBuilder.Entity("Lianqiao.Sharing.DataObjection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ConsumerDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateOnly>("Deadline")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Field")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ProposedValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<Guid>("ProviderDepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("RecordKey")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProviderDepartmentId", "Status");
+
+                    b.ToTable("data_objections", (string)null);
+                });
+
             modelBuilder.Entity("Lianqiao.Sharing.ExchangeCounter", b =>
                 {
                     b.Property<DateOnly>("Day")
@@ -1554,6 +1612,49 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.HasIndex("PrincipalKind", "PrincipalId", "ResourceId");
 
                     b.ToTable("grants", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.ObjectionEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("NewValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<Guid>("ObjectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OldValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ObjectionId");
+
+                    b.ToTable("data_objection_events", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Sharing.QuotaUsage", b =>
@@ -1920,6 +2021,15 @@ namespace Lianqiao.Data.Migrations.Pg
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Lianqiao.Sharing.ObjectionEvent", b =>
+                {
+                    b.HasOne("Lianqiao.Sharing.DataObjection", null)
+                        .WithMany("Events")
+                        .HasForeignKey("ObjectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1979,6 +2089,11 @@ namespace Lianqiao.Data.Migrations.Pg
             modelBuilder.Entity("Lianqiao.Reference.CodeTable", b =>
                 {
                     b.Navigation("Entries");
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.DataObjection", b =>
+                {
+                    b.Navigation("Events");
                 });
 #pragma warning restore 612, 618
         }

@@ -1420,6 +1420,64 @@ namespace Lianqiao.Data.Migrations.Sqlite
                     b.ToTable("data_demands", (string)null);
                 });
 
+            modelBuilder.Entity("Lianqiao.Sharing.DataObjection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ConsumerDepartmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("Deadline")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Field")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProposedValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProviderDepartmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RaisedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RecordKey")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProviderDepartmentId", "Status");
+
+                    b.ToTable("data_objections", (string)null);
+                });
+
             modelBuilder.Entity("Lianqiao.Sharing.ExchangeCounter", b =>
                 {
                     b.Property<DateOnly>("Day")
@@ -1538,6 +1596,47 @@ namespace Lianqiao.Data.Migrations.Sqlite
                     b.HasIndex("PrincipalKind", "PrincipalId", "ResourceId");
 
                     b.ToTable("grants", (string)null);
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.ObjectionEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NewValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ObjectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OldValue")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ObjectionId");
+
+                    b.ToTable("data_objection_events", (string)null);
                 });
 
             modelBuilder.Entity("Lianqiao.Sharing.QuotaUsage", b =>
@@ -1898,6 +1997,15 @@ namespace Lianqiao.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Lianqiao.Sharing.ObjectionEvent", b =>
+                {
+                    b.HasOne("Lianqiao.Sharing.DataObjection", null)
+                        .WithMany("Events")
+                        .HasForeignKey("ObjectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1957,6 +2065,11 @@ namespace Lianqiao.Data.Migrations.Sqlite
             modelBuilder.Entity("Lianqiao.Reference.CodeTable", b =>
                 {
                     b.Navigation("Entries");
+                });
+
+            modelBuilder.Entity("Lianqiao.Sharing.DataObjection", b =>
+                {
+                    b.Navigation("Events");
                 });
 #pragma warning restore 612, 618
         }
