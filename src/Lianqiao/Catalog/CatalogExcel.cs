@@ -82,6 +82,22 @@ internal static class CatalogSheets
     ];
 
     public static string HeaderOf(SheetColumn[] columns, string field) => columns.FirstOrDefault(c => c.Field == field)?.Header ?? field;
+
+    /// <summary>
+    /// The Chinese name and code table of a diff or validation key ("shareType", "items[id_number].sensitivity", "relatedCodes[0]"),
+    /// so pages show 共享类型 and 有条件共享 rather than JSON paths and codes.
+    /// </summary>
+    public static (string Label, string? Table) Describe(string key)
+    {
+        if (key.StartsWith("items[", StringComparison.Ordinal) && key.IndexOf("].", StringComparison.Ordinal) is var close and > 6)
+        {
+            var column = ItemColumns.FirstOrDefault(c => c.Field == key[(close + 2)..]);
+            return ($"信息项 {key[6..close]} · {column?.Header ?? key[(close + 2)..]}", column?.Table);
+        }
+        var bare = key.IndexOf('[') is var b and > 0 ? key[..b] : key;
+        var match = ResourceColumns.FirstOrDefault(c => c.Field == bare);
+        return match is null ? (key, null) : (match.Header, match.Table == DepartmentTable ? null : match.Table);
+    }
 }
 
 /// <summary>
@@ -298,7 +314,7 @@ internal sealed class CatalogExcel(LianqiaoDb db, CatalogService catalog, Catalo
             errors.Add(cut < 0 ? new(sheet, row, field, message, message) : new(sheet, row, field, message[..cut], message[(cut + 3)..]));
         }
 
-        var vocab = await CatalogVocabulary.LoadAsync(db, ct);
+        var vocab = await CodeLabels.LoadAsync(db, ct);
         var departments = await db.Set<Department>().AsNoTracking().Select(d => new { d.Id, d.Name, d.Code }).ToListAsync(ct);
         var parsed = new List<ParsedResource>();
         var failedRows = new HashSet<int>();
@@ -493,22 +509,46 @@ internal sealed class CatalogExcel(LianqiaoDb db, CatalogService catalog, Catalo
 
     static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
-    /// <summary>A code, or the label a person typed instead of it; anything else passes through for validation to name.</summary>
-    static string? CodeOf(CatalogVocabulary vocab, string table, string? value)
+    /// <summary>Code values and their Chinese and English labels, whatever the request's culture, to read what people type.</summary>
+    sealed class CodeLabels
     {
-        if (value is null || vocab.Contains(table, value)) return value;
-        foreach (var (code, label) in vocab.Entries(table))
-            if (string.Equals(label, value, StringComparison.OrdinalIgnoreCase)) return code;
-        return value;
+        readonly Dictionary<string, HashSet<string>> codes = new(StringComparer.Ordinal);
+        readonly Dictionary<string, Dictionary<string, string>> byLabel = new(StringComparer.Ordinal);
+
+        public static async Task<CodeLabels> LoadAsync(LianqiaoDb db, CancellationToken ct)
+        {
+            var labels = new CodeLabels();
+            var entries = await db.Set<CodeEntry>().AsNoTracking().Where(e => e.RetiredInVersion == null)
+                .Select(e => new { e.TableCode, e.Code, e.Label, e.LabelEn }).ToListAsync(ct);
+            foreach (var e in entries)
+            {
+                if (!labels.codes.TryGetValue(e.TableCode, out var set)) labels.codes[e.TableCode] = set = new(StringComparer.Ordinal);
+                set.Add(e.Code);
+                if (!labels.byLabel.TryGetValue(e.TableCode, out var map)) labels.byLabel[e.TableCode] = map = new(StringComparer.OrdinalIgnoreCase);
+                map.TryAdd(e.Label, e.Code);
+                if (e.LabelEn.Length > 0) map.TryAdd(e.LabelEn, e.Code);
+            }
+            return labels;
+        }
+
+        /// <summary>A code, or the label a person typed instead of it; anything else passes through for validation to name.</summary>
+        public string? Code(string table, string? value) =>
+            value is null || (codes.TryGetValue(table, out var set) && set.Contains(value)) ? value
+            : byLabel.TryGetValue(table, out var map) && map.TryGetValue(value, out var code) ? code
+            : value;
     }
 
+    static string? CodeOf(CodeLabels vocab, string table, string? value) => vocab.Code(table, value);
+
     /// <summary>项 is two digits under its 类; Excel turns a typed "01" into the number 1, so short numbers are padded back.</summary>
-    static string? SubjectOf(CatalogVocabulary vocab, string? classCode, string? value)
+    static string? SubjectOf(CodeLabels vocab, string? classCode, string? value)
     {
         if (value is null) return null;
-        if (classCode is { Length: 1 })
-            foreach (var (code, label) in vocab.Entries(CatalogVocabulary.Subject))
-                if (code.StartsWith(classCode, StringComparison.Ordinal) && label == value) return code[1..];
+        if (classCode is { Length: 1 } && vocab.Code(CatalogVocabulary.Subject, value) is { Length: 3 } code && code != value
+            && code.StartsWith(classCode, StringComparison.Ordinal)) return code[1..];
+        // The code sheet lists 项 with its 类 in front (e.g. 205); that form is accepted too.
+        if (classCode is { Length: 1 } && value.Length == 3 && value.StartsWith(classCode, StringComparison.Ordinal) && value.All(char.IsAsciiDigit))
+            return value[1..];
         return Pad(value, 2);
     }
 

@@ -60,7 +60,10 @@ internal sealed class CatalogSearch(LianqiaoDb db)
         }
         foreach (var token in CjkTokenizer.TokenizeQuery(query.Q ?? "").Where(t => t.Length <= 32).Take(16))
         {
-            q = q.Where(r => db.Set<CatalogSearchToken>().Any(t => t.Token == token && t.ResourceId == r.Id));
+            // IN (SELECT resource FROM tokens WHERE token = …) rather than a correlated EXISTS: with statistics, SQLite then reads
+            // the few matching token rows and seeks resources by key instead of probing the token index for every published row
+            // (1.3 s → 0.07 s for a common word at 100k resources); PostgreSQL plans both as the same semi-join.
+            q = q.Where(r => db.Set<CatalogSearchToken>().Where(t => t.Token == token).Select(t => t.ResourceId).Contains(r.Id));
         }
         foreach (var (name, values) in query.Filters)
         {
