@@ -182,6 +182,29 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /my-services"] = Access.Members,
         ["POST /my-services"] = Access.Members,
         ["POST /services/{resourceId}"] = Access.Members,
+        // Open data: the public API is anonymous (what each caller sees is filtered inside); developer business needs a developer key.
+        ["GET /open/api/v1/stats"] = Access.Anyone,
+        ["GET /open/api/v1/datasets"] = Access.Anyone,
+        ["GET /open/api/v1/datasets/{id}"] = Access.Anyone,
+        ["GET /open/api/v1/datasets/{id}/records"] = Access.Anyone,
+        ["GET /open/api/v1/datasets/{id}/export"] = Access.Anyone,
+        ["GET /open/api/v1/open-rate"] = Access.Anyone,
+        ["GET /open/api/v1/showcase"] = Access.Anyone,
+        ["POST /open/api/v1/feedback"] = Access.Anyone,
+        ["POST /open/api/v1/developers"] = Access.Anyone,
+        ["POST /open/api/v1/developers/verify"] = Access.Anyone,
+        ["GET /open/api/v1/me"] = Access.Of(Actor.Developer),
+        ["POST /open/api/v1/applications"] = Access.Of(Actor.Developer),
+        ["GET /open/api/v1/applications"] = Access.Of(Actor.Developer),
+        ["POST /open/api/v1/showcase"] = Access.Of(Actor.Developer),
+        // Providers decide open applications per department inside; a random id answers 404 to every member.
+        ["GET /api/v1/open-applications/"] = Access.Members,
+        ["POST /api/v1/open-applications/{id:guid}/approve"] = Access.Members,
+        ["POST /api/v1/open-applications/{id:guid}/refuse"] = Access.Members,
+        ["GET /api/v1/open/showcase"] = Access.Admin,
+        ["POST /api/v1/open/showcase/{id:guid}/review"] = Access.Admin,
+        ["GET /api/v1/open/feedback"] = Access.Admin,
+        ["GET /api/v1/open-rate"] = Access.Admin,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -281,7 +304,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
                     if (method is "POST" or "PUT" or "PATCH")
                     {
                         // Pages and account endpoints take forms; the API takes JSON.
-                        request.Content = path.StartsWith("/api/", StringComparison.Ordinal)
+                        request.Content = path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/open/api/", StringComparison.Ordinal)
                             ? new StringContent("{}", Encoding.UTF8, "application/json")
                             : new FormUrlEncodedContent(new Dictionary<string, string> { ["probe"] = "1" });
                     }
