@@ -11,7 +11,8 @@ namespace Lianqiao.OpenData;
 /// </summary>
 internal sealed class OpenDataDemoSeed : ISeedStep
 {
-    public string Id => "p4-open/001-demo";
+    public const string StepId = "p4-open/001-demo";
+    public string Id => StepId;
     public bool DemoOnly => true;
 
     static readonly string[] Places =

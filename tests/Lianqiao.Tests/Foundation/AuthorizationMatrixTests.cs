@@ -205,6 +205,34 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/open/showcase/{id:guid}/review"] = Access.Admin,
         ["GET /api/v1/open/feedback"] = Access.Admin,
         ["GET /api/v1/open-rate"] = Access.Admin,
+        // The public portal's pages: anyone; a page POST without a known form answers 400, not a refusal.
+        ["GET /open"] = Access.Anyone,
+        ["POST /open"] = Access.Anyone,
+        ["GET /open/datasets"] = Access.Anyone,
+        ["POST /open/datasets"] = Access.Anyone,
+        ["GET /open/datasets/{Id}"] = Access.Anyone,
+        ["POST /open/datasets/{Id}"] = Access.Anyone,
+        ["GET /open/departments/{Id:guid}"] = Access.Anyone,
+        ["POST /open/departments/{Id:guid}"] = Access.Anyone,
+        ["GET /open/open-rate"] = Access.Anyone,
+        ["POST /open/open-rate"] = Access.Anyone,
+        ["GET /open/showcase"] = Access.Anyone,
+        ["POST /open/showcase"] = Access.Anyone,
+        ["GET /open/api-guide"] = Access.Anyone,
+        ["POST /open/api-guide"] = Access.Anyone,
+        ["GET /open/feedback"] = Access.Anyone,
+        ["POST /open/feedback"] = Access.Anyone,
+        ["GET /open/developer"] = Access.Anyone,
+        ["POST /open/developer"] = Access.Anyone,
+        ["GET /open/developer/verify"] = Access.Anyone,
+        ["POST /open/developer/verify"] = Access.Anyone,
+        // The mail sink: only in demo or non-production hosts (the page answers 404 elsewhere).
+        ["GET /open/dev/mail"] = Access.Anyone,
+        ["POST /open/dev/mail"] = Access.Anyone,
+        ["GET /admin/open"] = Access.Admin,
+        ["POST /admin/open"] = Access.Admin,
+        ["GET /open-applications"] = Access.Members,
+        ["POST /open-applications"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -214,7 +242,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
         return name switch
         {
-            "id" or "departmentId" => department.ToString(),
+            "id" or "departmentId" or "Id" => department.ToString(),
             "appId" => (await server.AppIdAsync(appName)).ToString(),
             "keyId" => (await FreshAppKeyIdAsync(appName)).ToString(),
             // A user no other probe depends on: PUT roles with an empty body strips its roles.

@@ -52,7 +52,7 @@ public sealed class OpenDataServer : LianqiaoServer, IAsyncLifetime
     ResourceInput Resource(string slug, string openType, string level, string personGrade) => new()
     {
         Slug = slug, ClassCode = "2", SubjectCode = "01", CatalogCode = "109", Name = $"开放测试{slug}{Marker}", DepartmentId = OwnDepartmentId,
-        Summary = $"测试资源 {Marker}", FormatCategory = "2", FormatType = "csv", ShareType = "1", ShareMethodClass = "1", ShareMethodType = "2",
+        Summary = $"测试资源 {Marker} <script>alert('xss')</script>", FormatCategory = "2", FormatType = "csv", ShareType = "1", ShareMethodClass = "1", ShareMethodType = "2",
         OpenType = openType, OpenCondition = openType == "2" ? "申请并签署协议" : null, UpdateCycle = "4", Library = "topic", ClassificationLevel = level,
         Tags = ["测试"], Keywords = ["开放测试"],
         Items =
