@@ -65,7 +65,8 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
     {
         if (!db.IsPostgres) return await db.Set<AuditRecord>().MaxAsync(r => (long?)r.Id, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Database.ExecuteSqlRawAsync("LOCK TABLE audit_records IN SHARE MODE", ct);
+        // Inserts queue behind a waiting SHARE lock; a stuck transaction must not stall every audit write for long.
+        await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'; LOCK TABLE audit_records IN SHARE MODE", ct);
         var max = await db.Set<AuditRecord>().MaxAsync(r => (long?)r.Id, ct);
         await tx.CommitAsync(ct);
         return max;

@@ -199,12 +199,15 @@ internal sealed class CatalogDemoSeed : ISeedStep
             Tags = ["人口", "基础数据"], Keywords = ["人口", "户籍", "身份核验"], Contact = "市公安局数据管理科 0518-85601110",
             Items =
             [
-                I("姓名", "C", 50, "L3", ItemKind.PersonName, required: true, column: "name"),
+                // The column shape of ../shared/bench/gen_population.py, so the benchmark file loads into this resource.
                 I("公民身份号码", "C", 18, "L3", ItemKind.IdNumber, key: true, column: "id_number"),
-                I("性别", "C", 1, "L3", column: "gender", codeTable: "gender"),
+                I("姓名", "C", 50, "L3", ItemKind.PersonName, required: true, column: "name"),
+                I("性别", "C", 1, "L3", column: "gender", description: "男/女"),
                 I("出生日期", "D", 8, "L3", ItemKind.BirthDate, column: "birth_date"),
-                I("户籍地址", "C", 200, "L3", ItemKind.Address, column: "household_address"),
                 I("联系电话", "C", 20, "L3", ItemKind.Mobile, column: "phone"),
+                I("户籍地址", "C", 200, "L3", ItemKind.Address, column: "address"),
+                I("户号", "C", 16, "L2", column: "household_id"),
+                I("更新时间", "T", 14, column: "updated_at"),
             ],
         }, "population-basic");
         yield return (new ResourceInput

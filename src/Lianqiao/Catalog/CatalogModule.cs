@@ -30,6 +30,9 @@ internal static class CatalogModule
     {
         services.AddScoped<CatalogService>();
         services.AddScoped<CatalogSearch>();
+        services.AddScoped<CatalogExcel>();
+        services.AddScoped<CatalogStandardExport>();
+        services.AddScoped<CatalogBulkLoad>();
         services.AddScoped<ICatalogReader, CatalogReader>();
         services.AddTransient<ISeedStep, CatalogCodeTablesSeed>();
         services.AddTransient<ISeedStep, CatalogDemoSeed>();

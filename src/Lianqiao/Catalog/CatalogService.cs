@@ -113,11 +113,27 @@ internal sealed class CatalogService(LianqiaoDb db, IAuditLog audit, TimeProvide
     {
         var prefix = classification + "/";
         var existing = await db.Set<CatalogResource>().AsNoTracking().Where(r => r.Code.StartsWith(prefix)).Select(r => r.Code).ToListAsync(ct);
+        // Drafts staged by an import but not yet saved hold their numbers too.
+        existing.AddRange(db.Set<CatalogResource>().Local.Where(r => r.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(r => r.Code));
         var max = existing.Select(c => long.TryParse(c[prefix.Length..], out var n) ? n : 0).DefaultIfEmpty(0).Max();
         return $"{prefix}{max + 1:D6}";
     }
 
     public async Task<CatalogOutcome<ResourceDto>> CreateAsync(ResourceInput input, Caller caller, HttpContext? http, CancellationToken ct)
+    {
+        var staged = await StageCreateAsync(input, caller, ct);
+        if (!staged.Ok) return new(default, staged.Problem, staged.Errors);
+        var (r, departmentName) = staged.Value;
+        await db.SaveChangesAsync(ct);
+        await WriteAuditAsync(http, caller, "catalog.create", r, new { r.Code, r.Name }, ct);
+        return new(r.AsDto(departmentName), null);
+    }
+
+    /// <summary>
+    /// Validates and adds a new draft (with its search tokens) to the unit of work without saving, so the Excel import
+    /// can commit many in one transaction with exactly the checks of <see cref="CreateAsync"/>.
+    /// </summary>
+    public async Task<CatalogOutcome<(CatalogResource Resource, string DepartmentName)>> StageCreateAsync(ResourceInput input, Caller caller, CancellationToken ct)
     {
         if (!caller.IsAdmin && !caller.Is(Roles.Steward)) return Problems.Forbidden("Only stewards and platform admins catalog resources.");
         if (input.DepartmentId is { } dept && !caller.ActsFor(dept, Roles.Steward))
@@ -140,10 +156,16 @@ internal sealed class CatalogService(LianqiaoDb db, IAuditLog audit, TimeProvide
         r.Apply(input, department.Code);
         db.Add(r);
         await IndexAsync(r, department.Name, ct);
-        await db.SaveChangesAsync(ct);
-        await WriteAuditAsync(http, caller, "catalog.create", r, new { r.Code, r.Name }, ct);
-        return new(r.AsDto(department.Name), null);
+        return new((r, department.Name), null);
     }
+
+    /// <summary>Forgets staged, unsaved changes (an all-or-nothing import that found errors).</summary>
+    public void DiscardStaged() => db.ChangeTracker.Clear();
+
+    public Task SaveStagedAsync(CancellationToken ct) => db.SaveChangesAsync(ct);
+
+    public Task AuditCreatedAsync(HttpContext? http, Caller caller, CatalogResource r, object detail, CancellationToken ct) =>
+        WriteAuditAsync(http, caller, "catalog.create", r, detail, ct);
 
     public async Task<CatalogOutcome<ResourceDto>> UpdateAsync(string slug, ResourceInput input, Caller caller, HttpContext? http, CancellationToken ct)
     {

@@ -29,7 +29,7 @@ internal static class QualityRulesApi
         var caller = http.User.Caller();
         if (resource is null || (resource.Status != ResourceStatus.Published && !caller.IsAdmin && caller.DepartmentId != resource.DepartmentId))
             return Problems.NotFound("资源", "resource");
-        return TypedResults.Ok(CatalogSchemaSource.ToSchema(resource));
+        return TypedResults.Ok(Datasets.CatalogSchemaSource.ToSchema(resource));
     }
 
     static async Task<Results<Ok<TableSchema>, ProblemHttpResult>> Put(string slug, List<RuleSpec> rules, LianqiaoDb db, HttpContext http, IAuditLog audit, CancellationToken ct)
@@ -38,7 +38,7 @@ internal static class QualityRulesApi
         if (resource is null) return Problems.NotFound("资源", "resource");
         if (!http.User.Caller().ActsFor(resource.DepartmentId, Roles.Steward))
             return Problems.Forbidden("Only the providing department's stewards and platform admins set its quality rules.");
-        var candidate = CatalogSchemaSource.ToSchema(resource) with { Rules = rules };
+        var candidate = Datasets.CatalogSchemaSource.ToSchema(resource) with { Rules = rules };
         var errors = SchemaRules.Validate(candidate);
         if (errors.Count > 0) return Problems.Validation(errors);
         var before = resource.QualityRules;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Lianqiao.Audit;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Hosting;
 using Lianqiao.Organizations;
 using Microsoft.AspNetCore.Identity;
@@ -33,15 +34,32 @@ public static class LianqiaoCli
         setPassword.SetAction((r, ct) => SetPasswordAsync(Settings(r), r.GetValue(user)!, ct));
         var admin = new Command("admin", "管理命令 / administration") { createKey, setPassword };
 
+        var resource = new Argument<string>("RESOURCE_ID") { Description = "数据资源标识 / resource id" };
+        var file = new Argument<FileInfo>("FILE") { Description = "CSV、XLSX 或 JSON 文件 / a CSV, XLSX or JSON file" };
+        var mode = new Option<string>("--mode") { Description = "append | upsert | replace | delete", DefaultValueFactory = _ => "append" };
+        var format = new Option<string?>("--format") { Description = "csv | xlsx | json（默认按扩展名与内容判断 / default: from the name and content）" };
+        var load = new Command("load", "导入数据文件（进度在 stderr，结果一行 JSON 在 stdout）/ load a file (progress on stderr, one JSON report line on stdout)")
+        {
+            resource, file, mode, format, DataOption, DbOption,
+        };
+        load.SetAction((r, ct) => DatasetsCli.LoadAsync(Settings(r), r.GetValue(resource)!, r.GetValue(file)!, r.GetValue(mode)!, r.GetValue(format), WithServicesAsync, ct));
+
         var verify = new Command("verify", "校验审计账本（哈希链与签名）/ verify the audit ledger's hash chain and signatures") { DataOption, DbOption };
         verify.SetAction((r, ct) => AuditVerifyAsync(Settings(r), ct));
         var seal = new Command("seal", "立即封存新的审计记录 / seal new audit records now") { DataOption, DbOption };
         seal.SetAction((r, ct) => AuditSealAsync(Settings(r), ct));
         var audit = new Command("audit", "审计账本 / audit ledger") { verify, seal };
 
+        // Hidden: fills a database with generated resources for bench/catalog-search; not part of the documented contract.
+        var count = new Option<int>("--count") { Description = "number of resources", DefaultValueFactory = _ => 100_000 };
+        var generate = new Command("generate-catalog", "generate resources for the search benchmark") { count, DataOption, DbOption };
+        generate.SetAction((r, ct) => GenerateCatalogAsync(Settings(r), r.GetValue(count), ct));
+        var dev = new Command("dev", "development tools") { generate };
+        dev.Hidden = true;
+
         var root = new RootCommand("连桥 Lianqiao — 政务数据共享交换与开放平台 / government data sharing, exchange and open-data platform")
         {
-            serve, migrate, admin, audit,
+            serve, migrate, admin, audit, dev, load,
         };
         return await root.Parse(args).InvokeAsync();
     }
@@ -94,7 +112,7 @@ public static class LianqiaoCli
     }
 
     /// <summary>Runs <paramref name="work"/> against a prepared database without listening on a port.</summary>
-    static async Task<int> WithServicesAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
+    internal static async Task<int> WithServicesAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
     {
         await using var app = LianqiaoApp.Build(settings);
         try
@@ -110,6 +128,32 @@ public static class LianqiaoCli
         }
         await using var scope = app.Services.CreateAsyncScope();
         return await work(scope.ServiceProvider);
+    }
+
+    static async Task<int> GenerateCatalogAsync(HostSettings settings, int count, CancellationToken ct)
+    {
+        // The demo city supplies departments and code tables; generated resources are added on top of its catalog.
+        await using var app = LianqiaoApp.Build(settings with { Demo = true });
+        try
+        {
+            await LianqiaoApp.PrepareAsync(app, demo: true, ct);
+        }
+        catch (StartupRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 2;
+        }
+        await using var scope = app.Services.CreateAsyncScope();
+        var load = scope.ServiceProvider.GetRequiredService<Catalog.CatalogBulkLoad>();
+        var result = await load.LoadAsync(count, withItems: true, seed: 42, line => Console.Error.WriteLine(line), ct);
+        var joined = await load.JoinedTokensAsync(ct);
+        if (joined < result.Tokens)
+        {
+            await Console.Error.WriteLineAsync($"token rows do not join their resources: {joined} of {result.Tokens}");
+            return 1;
+        }
+        Console.WriteLine($"generated {result.Resources} resources and {result.Tokens} tokens in {result.Elapsed.TotalSeconds:F1} s");
+        return 0;
     }
 
     static Task<int> CreateKeyAsync(HostSettings settings, string userName, CancellationToken ct) =>

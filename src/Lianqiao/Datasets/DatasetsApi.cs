@@ -47,18 +47,25 @@ internal static class DatasetsApi
 
     static ProblemHttpResult NoResource() => Problems.NotFound("数据资源", "dataset resource");
 
-    static async Task<Ok<List<DatasetSummaryDto>>> ListDatasets(HttpContext http, LianqiaoDb db, CancellationToken ct)
+    static async Task<Ok<List<DatasetSummaryDto>>> ListDatasets(HttpContext http, LianqiaoDb db, ITableSchemaSource source, CancellationToken ct)
     {
         var caller = http.User.Caller();
-        var schemas = await db.Set<DatasetSchemaRecord>().AsNoTracking()
-            .Where(s => caller.IsAdmin || s.DepartmentId == caller.DepartmentId).OrderBy(s => s.ResourceId).ToListAsync(ct);
-        var ids = schemas.Select(s => s.ResourceId).ToList();
-        var tables = await db.Set<DatasetTable>().AsNoTracking().Where(t => ids.Contains(t.ResourceId)).ToDictionaryAsync(t => t.ResourceId, ct);
-        return TypedResults.Ok(schemas.Select(s =>
+        var visible = await VisibleAsync(caller, db, source, ct);
+        return TypedResults.Ok(visible.Select(v => new DatasetSummaryDto(v.Schema.ResourceId, v.Schema.Name, v.Schema.DepartmentId, v.Schema.UpdateCycle,
+            v.Table?.TableName, v.Table?.LiveRows ?? 0, v.Table?.LastSuccessAt, v.Table?.OverdueDays ?? 0, v.Table?.RunningLoadId is not null)).ToList());
+    }
+
+    /// <summary>Registered schemas and resources that have a table (catalog-fed ones once loaded), as the caller may see them.</summary>
+    internal static async Task<List<(TableSchema Schema, DatasetTable? Table)>> VisibleAsync(Caller caller, LianqiaoDb db, ITableSchemaSource source, CancellationToken ct)
+    {
+        var registered = await db.Set<DatasetSchemaRecord>().AsNoTracking().Select(s => s.ResourceId).ToListAsync(ct);
+        var tables = await db.Set<DatasetTable>().AsNoTracking().ToDictionaryAsync(t => t.ResourceId, ct);
+        var result = new List<(TableSchema, DatasetTable?)>();
+        foreach (var id in registered.Union(tables.Keys).Order(StringComparer.Ordinal))
         {
-            var t = tables.GetValueOrDefault(s.ResourceId);
-            return new DatasetSummaryDto(s.ResourceId, s.Name, s.DepartmentId, s.UpdateCycle, t?.TableName, t?.LiveRows ?? 0, t?.LastSuccessAt, t?.OverdueDays ?? 0, t?.RunningLoadId is not null);
-        }).ToList());
+            if (await source.FindAsync(id, ct) is { } schema && CanRead(caller, schema.DepartmentId)) result.Add((schema, tables.GetValueOrDefault(id)));
+        }
+        return result;
     }
 
     static async Task<Ok<List<OverdueDto>>> Overdue(TimelinessService timeliness, CancellationToken ct) =>
@@ -75,7 +82,7 @@ internal static class DatasetsApi
     }
 
     static async Task<Results<Ok<SchemaView>, ProblemHttpResult>> PutSchema(string resourceId, SchemaInput input, HttpContext http,
-        LianqiaoDb db, DatasetStore store, IAuditLog audit, TimeProvider time, CancellationToken ct)
+        LianqiaoDb db, SchemaRegistry registry, IAuditLog audit, CancellationToken ct)
     {
         var caller = http.User.Caller();
         var record = await db.Set<DatasetSchemaRecord>().SingleOrDefaultAsync(s => s.ResourceId == resourceId, ct);
@@ -84,49 +91,18 @@ internal static class DatasetsApi
         if (!CanWrite(caller, departmentId) || (record is not null && departmentId != record.DepartmentId && !caller.IsAdmin))
             return Problems.Forbidden("Stewards register schemas for their own department only.");
 
-        var schema = new TableSchema
-        {
-            ResourceId = resourceId,
-            Name = input.Name ?? "",
-            DepartmentId = departmentId,
-            UpdateCycle = input.UpdateCycle,
-            Columns = input.Columns ?? [],
-            Rules = input.Rules ?? [],
-        };
-        var errors = SchemaRules.Validate(schema);
-        if (!await db.Set<Department>().AnyAsync(d => d.Id == departmentId, ct)) errors["departmentId"] = ["部门不存在 / no such department"];
-        if (errors.Count > 0) return Problems.Validation(errors);
-
-        var definition = JsonSerializer.Serialize(new SchemaDefinition(schema.Columns, schema.Rules), DatasetStore.Json);
-        if (record is null)
-        {
-            record = new DatasetSchemaRecord { ResourceId = resourceId, Name = schema.Name, Definition = definition };
-            db.Add(record);
-        }
-        else
-        {
-            record.Version++;
-        }
-        record.Name = schema.Name;
-        record.DepartmentId = departmentId;
-        record.UpdateCycle = schema.UpdateCycle;
-        record.Definition = definition;
-        record.UpdatedAt = time.GetUtcNow();
-        DatasetTable table;
-        string change;
         try
         {
-            // The registration and the table change commit together (EnsureTable saves the tracked record too).
-            (table, change) = await store.EnsureTableAsync(db, schema, ct);
+            var (view, errors) = await registry.SaveAsync(resourceId, input, departmentId, record, ct);
+            if (view is null) return Problems.Validation(errors!);
+            await audit.WriteAsync(AuditEntry.For(http, "dataset.schema", "resource", resourceId, new { view.Version, view.Change }), ct);
+            return TypedResults.Ok(view);
         }
         catch (DatasetBusyException)
         {
             return Problems.Conflict("load-in-progress", "该资源正在导入，不能变更表结构", "A load is running; change the schema when it has finished.");
         }
-        await audit.WriteAsync(AuditEntry.For(http, "dataset.schema", "resource", resourceId, new { record.Version, change }), ct);
-        return TypedResults.Ok(DatasetMapping.View(schema, record, table, change));
     }
-
     static async Task<Results<Ok<LoadDto>, ProblemHttpResult>> PostLoad(string resourceId, string? mode, string? format, HttpContext http,
         ITableSchemaSource source, DatasetLoader loader, IAuditLog audit, CancellationToken ct)
     {

@@ -16,18 +16,25 @@ internal static class DatasetsModule
         services.Configure<QuarantineOptions>(configuration.GetSection("Lianqiao:Quarantine"));
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<DatasetLoader>();
-        // The catalog is the schema source; resources outside it fall back to the registration (CatalogSchemaSource).
+        // The seam (docs/architecture.md, Datasets): schemas registered here first, then the catalog's published resources.
         services.AddSingleton<RegisteredSchemaSource>();
-        services.AddSingleton<ITableSchemaSource, Catalog.CatalogSchemaSource>();
+        services.AddSingleton<CatalogSchemaSource>();
+        services.AddSingleton<ITableSchemaSource, CompositeSchemaSource>();
         services.AddScoped<TimelinessService>();
+        services.AddScoped<SchemaRegistry>();
         services.AddSingleton<IScheduledJob, TimelinessJob>();
         services.AddSingleton<IScheduledJob, QuarantinePurgeJob>();
         services.AddSingleton<IScheduledJob, StaleLoadsJob>();
         services.AddHostedService<LoadRecoveryOnStart>();
+        services.AddTransient<Seeding.ISeedStep, DatasetsDemoSeed>();
         return services;
     }
 
-    public static void MapDatasets(this IEndpointRouteBuilder routes) => routes.MapDatasetsApi();
+    public static void MapDatasets(this IEndpointRouteBuilder routes)
+    {
+        routes.MapDatasetsApi();
+        routes.MapDatasetPages();
+    }
 }
 
 /// <summary>On start, loads this machine left running when a process died are failed at once (their rows were never committed).</summary>

@@ -11,20 +11,22 @@ namespace Lianqiao.Quality;
 /// 时效性 (基于时间点的及时性): a resource is overdue when its update cycle has passed since its last
 /// successful load (or since it was registered, if it never had one). Daily cycles count working days.
 /// </summary>
-internal sealed class TimelinessService(LianqiaoDb db, WorkingCalendar calendar, TimeProvider time)
+internal sealed class TimelinessService(LianqiaoDb db, WorkingCalendar calendar, ITableSchemaSource source, TimeProvider time)
 {
     public async Task<List<OverdueDto>> OverdueAsync(CancellationToken ct)
     {
         var today = DateOnly.FromDateTime(time.GetLocalNow().DateTime);
-        var schemas = await db.Set<DatasetSchemaRecord>().AsNoTracking().Where(s => s.UpdateCycle != null).ToListAsync(ct);
+        var registered = await db.Set<DatasetSchemaRecord>().AsNoTracking().ToDictionaryAsync(s => s.ResourceId, s => s.UpdatedAt, ct);
         var tables = await db.Set<DatasetTable>().AsNoTracking().ToDictionaryAsync(t => t.ResourceId, ct);
         var departments = await db.Set<Department>().AsNoTracking().ToDictionaryAsync(d => d.Id, d => d.Name, ct);
         var result = new List<OverdueDto>();
-        foreach (var s in schemas)
+        foreach (var id in registered.Keys.Union(tables.Keys).Order(StringComparer.Ordinal))
         {
-            if (Timeliness.CycleDays(s.UpdateCycle) is not { } cycle) continue;
-            var last = tables.GetValueOrDefault(s.ResourceId)?.LastSuccessAt;
-            var since = DateOnly.FromDateTime((last ?? s.UpdatedAt).ToLocalTime().DateTime);
+            if (await source.FindAsync(id, ct) is not { } s || Timeliness.CycleDays(s.UpdateCycle) is not { } cycle) continue;
+            var last = tables.GetValueOrDefault(id)?.LastSuccessAt;
+            // Never loaded: the clock runs from the registration.
+            var start = last ?? (registered.TryGetValue(id, out var at) ? at : time.GetUtcNow());
+            var since = DateOnly.FromDateTime(start.ToLocalTime().DateTime);
             var working = Timeliness.InWorkingDays(s.UpdateCycle);
             int elapsed = working ? await calendar.CountWorkingDaysAsync(since, today, ct) : today.DayNumber - since.DayNumber;
             var overdue = elapsed - cycle;

@@ -56,8 +56,8 @@ internal sealed class DataQuery
     public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit)
     {
         var physical = DatasetStore.ColumnsOf(table).ToDictionary(c => c.Column, c => c.Type, StringComparer.Ordinal);
-        var items = resource.Items.Select(i => i.ColumnName).ToHashSet(StringComparer.Ordinal);
-        var granted = grant.Fields.Where(f => physical.ContainsKey(f) && items.Contains(f)).ToList();
+        // Columns leave in the catalog's item order, whatever order the grant lists them in.
+        var granted = resource.Items.Select(i => i.ColumnName).Where(c => grant.Fields.Contains(c) && physical.ContainsKey(c)).ToList();
         var masks = MaskingService.Plan(resource, granted, grant.UnmaskedFields).ToDictionary(m => m.Column, StringComparer.Ordinal);
 
         // The caller may name only granted fields, and filter or sort only on those it receives unmasked.

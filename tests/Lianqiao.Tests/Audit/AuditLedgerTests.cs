@@ -202,6 +202,59 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
     }
 
     [Fact]
+    public async Task Sealing_while_two_nodes_write_leaves_no_record_behind_or_out_of_order()
+    {
+        // A second node has its own group-commit writer: two writers' transactions interleave, which is
+        // where a later-committed lower id could slip behind a seal on PostgreSQL.
+        var other = await server.StartHostAsync(b => b.Services.Configure<JobOptions>(o => o.Enabled = false));
+        var logs = new[] { server.App.Services.GetRequiredService<IAuditLog>(), other.Services.GetRequiredService<IAuditLog>() };
+        var writing = Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+                await logs[(w + i) % 2].WriteAsync(new AuditEntry("test.concurrent") { ActorName = $"writer {w}", TargetId = i.ToString() });
+        })));
+        var seals = 0;
+        while (!writing.IsCompleted)
+        {
+            seals += (await SealAsync()).Seals;
+            await Task.Delay(5);
+        }
+        await writing;
+        await SealAsync();
+        Assert.True(seals > 1, $"only {seals} seals were made while writing");
+
+        var report = await VerifyOverHttpAsync();
+        Assert.True(report.Intact, report.Summary);
+        Assert.Equal(320, (await server.AuditAsync("test.concurrent")).Count);
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_sealing_waits_for_an_insert_still_in_flight()
+    {
+        if (server.PostgresConnectionString is null) return;   // SQLite has one writer at a time: ids commit in order
+        await using var connection = new NpgsqlConnection(server.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO audit_records (\"At\", \"Action\", \"Outcome\") VALUES (date_trunc('milliseconds', now()), 'test.in-flight', 'success')", connection, tx))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+        // A higher id commits first, as a concurrent request's would.
+        await AddRecordsAsync(1);
+
+        var sealing = SealAsync();
+        await Task.Delay(500);
+        Assert.False(sealing.IsCompleted, "the seal must not pass an id whose insert has not committed");
+        await tx.CommitAsync();
+        await sealing;
+
+        var report = await VerifyOverHttpAsync();
+        Assert.True(report.Intact, report.Summary);
+        Assert.True(report.LastRecordId >= (await server.AuditAsync("test.in-flight")).Single().Id);
+    }
+
+    [Fact]
     public async Task The_ledger_key_is_a_file_only_its_owner_reads_and_survives_rotation()
     {
         await AddRecordsAsync(1);
@@ -387,5 +440,44 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>The default host seals on its own: the scheduled job, not a test, makes the seals.</summary>
+public sealed class FastSealServer : LianqiaoServer
+{
+    protected override void Configure(WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<JobOptions>(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
+        builder.Services.Configure<AuditLedgerOptions>(o => o.SealInterval = TimeSpan.FromMilliseconds(200));
+    }
+}
+
+public sealed class AuditSealJobTests(FastSealServer server) : IClassFixture<FastSealServer>
+{
+    [Fact]
+    public async Task The_sealing_job_seals_new_records_within_its_interval()
+    {
+        await server.InScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<IAuditLog>().WriteAsync(new AuditEntry("test.job-seal"));
+            return 0;
+        });
+        var id = (await server.AuditAsync("test.job-seal")).Single().Id;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        long sealedUpTo = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            sealedUpTo = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<AuditLedgerHead>().Select(h => h.LastRecordId).SingleOrDefaultAsync());
+            if (sealedUpTo >= id) break;
+            await Task.Delay(100);
+        }
+        Assert.True(sealedUpTo >= id, $"record {id} not sealed; head at {sealedUpTo}");
+
+        using var admin = await server.AsAdminAsync();
+        var jobs = await (await admin.GetAsync("/api/v1/jobs")).OkJsonAsync<List<JobDto>>();
+        Assert.Contains(jobs, j => j.Name == "audit.seal" && j.Runs > 0);
+        using var auditor = await server.AsUserAsync("t-auditor");
+        Assert.True((await (await auditor.GetAsync("/api/v1/audit/verify")).OkJsonAsync<LedgerReport>()).Intact);
     }
 }

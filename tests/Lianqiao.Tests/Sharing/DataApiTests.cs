@@ -22,7 +22,7 @@ public sealed class DataApiFixture : IAsyncLifetime
     {
         await Server.InitializeAsync();
         var data = new SyntheticData(7);
-        var csv = new StringBuilder("name,id_number,gender,birth_date,household_address,phone\n");
+        var csv = new StringBuilder("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n");
         for (var i = 0; i < 50; i++)
         {
             var birth = data.Date(new DateOnly(1950, 1, 1), new DateOnly(2005, 12, 31));
@@ -30,11 +30,11 @@ public sealed class DataApiFixture : IAsyncLifetime
             var person = (data.PersonName(), id, birth.ToString("yyyy-MM-dd"), data.MobileNumber());
             People.Add(person);
             var gender = ResidentIdNumber.GetGender(id) == Gender.Male ? "1" : "2";
-            csv.Append($"{person.Item1},{id},{gender},{person.Item3},{data.Address("连云港市", "海州区")},{person.Item4}\n");
+            csv.Append($"{id},{person.Item1},{gender},{person.Item3},{person.Item4},{data.Address("连云港市", "海州区")},H{i:D6},2026-11-01 08:00:00\n");
         }
         // One cell a spreadsheet would run as a formula, to prove the CSV export neutralises it.
         var formulaId = data.IdNumber("320706", new DateOnly(1990, 3, 7), new DateOnly(1990, 3, 7), Gender.Male);
-        csv.Append($"=HYPERLINK(\"x\"),{formulaId},1,1990-03-07,海州区某路1号,13800000000\n");
+        csv.Append($"{formulaId},=HYPERLINK(\"x\"),1,1990-03-07,13800000000,海州区某路1号,H999999,2026-11-01 08:00:00\n");
         using var steward = await Server.AsUserAsync("police-steward");
         var load = await (await steward.PostAsync("/api/v1/datasets/population-basic/loads?mode=replace",
             new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"))).OkJsonAsync<LoadDto>();
@@ -77,13 +77,13 @@ public sealed class DataApiTests(DataApiFixture fixture) : IClassFixture<DataApi
         Assert.Equal(51, rows.Count);
         var first = rows[0];
         var person = fixture.People[0];
-        Assert.Equal(["name", "id_number", "birth_date", "phone"], first.EnumerateObject().Select(p => p.Name).ToArray());
+        Assert.Equal(["id_number", "name", "birth_date", "phone"], first.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.NotEqual(person.Name, first.GetProperty("name").GetString());
         Assert.StartsWith(person.Name[..1], first.GetProperty("name").GetString());
         Assert.Equal(person.Id[..6] + "********" + person.Id[^4..], first.GetProperty("id_number").GetString());
         Assert.Equal(person.Birth, first.GetProperty("birth_date").GetString());   // lifted explicitly by the approval
         Assert.Equal(person.Phone[..3] + "****" + person.Phone[^4..], first.GetProperty("phone").GetString());
-        Assert.DoesNotContain("household_address", body.ToString());
+        Assert.DoesNotContain("address", body.ToString());
         Assert.DoesNotContain(rows, r => r.GetProperty("id_number").GetString() == person.Id);
     }
 
@@ -96,8 +96,8 @@ public sealed class DataApiTests(DataApiFixture fixture) : IClassFixture<DataApi
             "/api/v1/data/population-basic?$where=" + Uri.EscapeDataString("id_number = '" + fixture.People[0].Id + "'"),
             "/api/v1/data/population-basic?$where=" + Uri.EscapeDataString("name LIKE '王%'"),
             "/api/v1/data/population-basic?$order=id_number",
-            "/api/v1/data/population-basic?$select=household_address",
-            "/api/v1/data/population-basic?$where=" + Uri.EscapeDataString("household_address IS NOT NULL"),
+            "/api/v1/data/population-basic?$select=address",
+            "/api/v1/data/population-basic?$where=" + Uri.EscapeDataString("address IS NOT NULL"),
         })
         {
             var problem = await (await app.GetAsync(url)).ProblemAsync(400);
@@ -144,7 +144,7 @@ public sealed class DataApiTests(DataApiFixture fixture) : IClassFixture<DataApi
     {
         using var app = App();
         var csv = await app.GetStringAsync("/api/v1/data/population-basic?format=csv");
-        Assert.StartsWith("name,id_number,birth_date,phone", csv);
+        Assert.StartsWith("id_number,name,birth_date,phone", csv);
         Assert.DoesNotContain(fixture.People[0].Id, csv);
         Assert.Contains("'=", csv);
         var ndjson = await app.GetStringAsync("/api/v1/data/population-basic?format=ndjson");
@@ -185,7 +185,7 @@ public sealed class DataApiTests(DataApiFixture fixture) : IClassFixture<DataApi
         var no = await (await app.PostJsonAsync("/api/v1/verify/population-basic", new { values = new Dictionary<string, string> { ["name"] = "不存在", ["id_number"] = person.Id } }))
             .OkJsonAsync<VerifyResult>();
         Assert.False(no.Match);
-        await (await app.PostJsonAsync("/api/v1/verify/population-basic", new { values = new Dictionary<string, string> { ["household_address"] = "x" } })).ProblemAsync(403);
+        await (await app.PostJsonAsync("/api/v1/verify/population-basic", new { values = new Dictionary<string, string> { ["address"] = "x" } })).ProblemAsync(403);
         Assert.Contains(await Server.AuditAsync("data.verify"), r => r.Detail!.Contains("\"match\":true", StringComparison.Ordinal) && !r.Detail.Contains(person.Id, StringComparison.Ordinal));
     }
 }

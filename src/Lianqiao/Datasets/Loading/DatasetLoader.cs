@@ -209,6 +209,9 @@ internal sealed partial class DatasetLoader(
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Load {LoadId} finished: {Read} read, {Accepted} accepted, {Quarantined} quarantined")]
     partial void LogFinished(Guid loadId, long read, long accepted, long quarantined);
 
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Load {LoadId} phases: read+check+stage {StageMs} ms, set checks {ChecksMs} ms, merge {MergeMs} ms")]
+    partial void LogPhases(Guid loadId, long stageMs, long checksMs, long mergeMs);
+
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Load {LoadId} failed")]
     partial void LogFailed(Exception ex, Guid loadId);
 
@@ -239,6 +242,7 @@ internal sealed partial class DatasetLoader(
             quarantine = quarantineWriter;
             try
             {
+                var clock = Stopwatch.StartNew();
                 using (var source = RowSource.Open(request.FilePath, request.Format, fullSchema))
                 {
                     var map = MapHeader(source.Header);
@@ -246,9 +250,12 @@ internal sealed partial class DatasetLoader(
                     await StageAsync(source, map, checker, ct);
                 }
                 await quarantine.FlushAsync(ct);
+                var staged = clock.ElapsedMilliseconds;
                 await SetChecksAsync(ct);
                 await quarantine.FlushAsync(ct);
+                var checkedAt = clock.ElapsedMilliseconds;
                 await MergeAsync(ct);
+                owner.LogPhases(load.Id, staged, checkedAt - staged, clock.ElapsedMilliseconds - checkedAt);
             }
             finally
             {
