@@ -237,6 +237,8 @@ public sealed class OpenApiTests(OpenDataServer server) : IClassFixture<OpenData
     [Fact]
     public async Task Open_rate_is_full_for_admins_and_a_summary_for_the_public()
     {
+        // The daily job's snapshot is the trend.
+        await server.InScopeAsync(sp => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<OpenCatalog>(sp).SnapshotAsync(default));
         using var admin = await server.AsAdminAsync();
         var full = await (await admin.GetAsync("/api/v1/open-rate")).OkJsonAsync<OpenRateDto>();
         Assert.True(full.Total.Eligible > 0 && full.Total.Opened > 0 && full.Total.Opened <= full.Total.Eligible);
@@ -246,6 +248,8 @@ public sealed class OpenApiTests(OpenDataServer server) : IClassFixture<OpenData
         Assert.Contains(full.NotOpened!, g => g.Id == "open-test-closed");
         Assert.DoesNotContain(full.NotOpened!, g => g.Id is "open-test-core" or "open-test-l4");
         Assert.False(string.IsNullOrWhiteSpace(full.Definition));
+        var point = Assert.Single(full.Trend);
+        Assert.Equal(full.Total.Rate, point.Rate);
 
         using var anonymous = server.Anonymous();
         Assert.False((await anonymous.GetAsync("/api/v1/open-rate")).IsSuccessStatusCode);
