@@ -138,39 +138,22 @@ internal static class OpenDataApi
     }
 
     static async Task<Results<Created<OpenApplicationDto>, ProblemHttpResult>> Apply(OpenApplicationInput input, HttpContext http, LianqiaoDb db,
-        ICatalogReader catalog, IAuditLog audit, TimeProvider time, IOptions<OpenDataOptions> options, CancellationToken ct)
+        OpenWorkflow workflow, CancellationToken ct)
     {
-        var caller = http.User.Caller();
-        var errors = new Dictionary<string, string[]>();
-        var resource = string.IsNullOrWhiteSpace(input.ResourceId) ? null : await catalog.FindAsync(input.ResourceId.Trim(), ct);
-        if (!OpenCatalog.IsOpen(resource)) errors["resourceId"] = ["没有该开放数据集 / no open dataset with this id"];
-        else if (resource!.Open.EffectiveOpenType != CatalogRules.OpenConditional)
-            return Problems.Conflict("not-conditional", "该数据集无条件开放，无须申请", "This dataset is open to everyone; no application is needed.");
-        if (string.IsNullOrWhiteSpace(input.Purpose) || input.Purpose.Length > 2000) errors["purpose"] = ["用途必填，最多 2000 字 / purpose is required, at most 2000 characters"];
-        if (string.IsNullOrWhiteSpace(input.Scenario) || input.Scenario.Length > 2000) errors["scenario"] = ["应用场景必填，最多 2000 字 / scenario is required, at most 2000 characters"];
-        if (input.AcceptAgreement != true) errors["acceptAgreement"] = ["须同意数据使用协议 / you must accept the data use agreement"];
-        var fields = (input.Fields ?? []).Distinct().ToList();
-        if (resource is not null && errors.Count == 0)
-        {
-            if (fields.Count == 0) fields = [.. resource.Open.OpenColumns];
-            else if (fields.Except(resource.Open.OpenColumns).ToList() is { Count: > 0 } closed)
-                errors["fields"] = [$"这些信息项不开放 / these fields are not open: {string.Join(", ", closed)}"];
-        }
-        if (errors.Count > 0) return Problems.Validation(errors);
-        var now = time.GetUtcNow();
-        var application = new OpenApplication
-        {
-            DeveloperId = Guid.Parse(caller.Id), DeveloperName = caller.Name, ResourceId = resource!.Id, ResourceName = resource.Name,
-            ProviderDepartmentId = resource.DepartmentId, Fields = fields, Purpose = input.Purpose!.Trim(), Scenario = input.Scenario!.Trim(),
-            AgreementAcceptedAt = now, ValidDays = options.Value.ConditionalGrantDays, Status = OpenApplicationStatus.Pending, SubmittedAt = now,
-        };
-        db.Add(application);
-        await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(AuditEntry.For(http, "open-application.submit", "open-application", application.Id.ToString(),
-            new { application.ResourceId, application.Fields, application.Purpose, application.Scenario }), ct);
-        return TypedResults.Created($"/open/api/v1/applications/{application.Id}", application.AsDto());
+        var developer = await CurrentDeveloperAsync(http, db, ct);
+        if (developer is null) return Problems.NotFound("开发者", "developer");
+        var outcome = await workflow.ApplyAsync(developer, input, AuditEntry.For(http, "open-application.submit"), ct);
+        return outcome.Problem ?? (Results<Created<OpenApplicationDto>, ProblemHttpResult>)TypedResults.Created(
+            $"/open/api/v1/applications/{outcome.Value!.Id}", outcome.Value.AsDto());
     }
 
+    static Task<Developer?> CurrentDeveloperAsync(HttpContext http, LianqiaoDb db, CancellationToken ct)
+    {
+        var id = Guid.Parse(http.User.Caller().Id);
+        return db.Set<Developer>().AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
+    }
+
+    
     static async Task<Ok<List<OpenApplicationDto>>> MyApplications(HttpContext http, LianqiaoDb db, CancellationToken ct)
     {
         var id = Guid.Parse(http.User.Caller().Id);
@@ -179,33 +162,16 @@ internal static class OpenDataApi
     }
 
     static async Task<Results<Created<ShowcaseDto>, ProblemHttpResult>> SubmitShowcase(ShowcaseInput input, HttpContext http, LianqiaoDb db,
-        ICatalogReader catalog, IAuditLog audit, TimeProvider time, CancellationToken ct)
+        OpenWorkflow workflow, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 200) errors["name"] = ["名称必填，最多 200 字 / name is required, at most 200 characters"];
-        if (string.IsNullOrWhiteSpace(input.Description) || input.Description.Length > 4000) errors["description"] = ["简介必填，最多 4000 字 / description is required, at most 4000 characters"];
-        if (!Uri.TryCreate(input.Link?.Trim(), UriKind.Absolute, out var link) || link.Scheme is not ("https" or "http") || input.Link!.Length > 500)
-            errors["link"] = ["请填写 http(s) 链接 / link must be an http(s) URL"];
-        var datasets = (input.Datasets ?? []).Select(d => d.Trim()).Distinct().ToList();
-        if (datasets.Count is 0 or > 20) errors["datasets"] = ["请选择 1 至 20 个所用数据集 / name 1 to 20 datasets used"];
-        else
-        {
-            foreach (var d in datasets)
-                if (!OpenCatalog.IsOpen(await catalog.FindAsync(d, ct))) errors["datasets"] = [$"没有开放数据集 {d} / no open dataset {d}"];
-        }
-        if (errors.Count > 0) return Problems.Validation(errors);
-        var caller = http.User.Caller();
-        var entry = new ShowcaseEntry
-        {
-            DeveloperId = Guid.Parse(caller.Id), DeveloperName = caller.Name, Name = input.Name!.Trim(), Description = input.Description!.Trim(),
-            Link = link!.ToString(), Datasets = datasets, Status = ReviewStatus.Pending, SubmittedAt = time.GetUtcNow(),
-        };
-        db.Add(entry);
-        await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(AuditEntry.For(http, "showcase.submit", "showcase", entry.Id.ToString(), new { entry.Name, entry.Link, entry.Datasets }), ct);
-        return TypedResults.Created($"/open/api/v1/showcase/{entry.Id}", entry.AsDto());
+        var developer = await CurrentDeveloperAsync(http, db, ct);
+        if (developer is null) return Problems.NotFound("开发者", "developer");
+        var outcome = await workflow.SubmitShowcaseAsync(developer, input, AuditEntry.For(http, "showcase.submit"), ct);
+        return outcome.Problem ?? (Results<Created<ShowcaseDto>, ProblemHttpResult>)TypedResults.Created(
+            $"/open/api/v1/showcase/{outcome.Value!.Id}", outcome.Value.AsDto());
     }
 
+    
     /// <summary>The staff side: providers decide conditional applications; admins review showcase entries, read feedback and the full open rate.</summary>
     public static void MapOpenDataAdminApi(this IEndpointRouteBuilder routes)
     {
@@ -235,52 +201,18 @@ internal static class OpenDataApi
         return TypedResults.Ok(list.Select(a => a.AsDto()).ToList());
     }
 
-    static async Task<Results<Ok<OpenApplicationDto>, ProblemHttpResult>> ApproveApplication(Guid id, OpenDecisionInput? input, HttpContext http,
-        LianqiaoDb db, GrantService grants, IAuditLog audit, TimeProvider time, CancellationToken ct)
+    static Task<Results<Ok<OpenApplicationDto>, ProblemHttpResult>> ApproveApplication(Guid id, OpenDecisionInput? input, HttpContext http,
+        OpenWorkflow workflow, CancellationToken ct) => DecideAsync(workflow, id, true, input?.Comment, http, ct);
+
+    static Task<Results<Ok<OpenApplicationDto>, ProblemHttpResult>> RefuseApplication(Guid id, OpenDecisionInput? input, HttpContext http,
+        OpenWorkflow workflow, CancellationToken ct) => DecideAsync(workflow, id, false, input?.Reason, http, ct);
+
+    static async Task<Results<Ok<OpenApplicationDto>, ProblemHttpResult>> DecideAsync(OpenWorkflow workflow, Guid id, bool approve, string? text,
+        HttpContext http, CancellationToken ct)
     {
-        var caller = http.User.Caller();
-        var application = await db.Set<OpenApplication>().AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
-        if (application is null || (!caller.IsAdmin && caller.DepartmentId != application.ProviderDepartmentId))
-            return Problems.NotFound("开放申请", "open application");
-        if (!caller.ActsFor(application.ProviderDepartmentId, Roles.Approver))
-            return Problems.Forbidden("Only the providing department's approvers decide its open applications.");
-        var now = time.GetUtcNow();
-        if (!await DecideAsync(db, id, OpenApplicationStatus.Approved, caller.Name, input?.Comment?.Trim(), now, ct)) return AlreadyDecided();
-        var grant = await grants.IssueAsync(new Grant
-        {
-            PrincipalKind = PrincipalKind.Developer, PrincipalId = application.DeveloperId.ToString(), ResourceId = application.ResourceId,
-            ProviderDepartmentId = application.ProviderDepartmentId, Kind = GrantKind.Table, Fields = application.Fields,
-            ExpiresAt = now.AddDays(application.ValidDays), GrantedBy = caller.Name,
-        }, AuditEntry.For(http, "grant.issue"), ct);
-        await db.Set<OpenApplication>().Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.GrantId, grant.Id), ct);
-        await audit.WriteAsync(AuditEntry.For(http, "open-application.approve", "open-application", id.ToString(), new { grantId = grant.Id, input?.Comment }), ct);
-        return TypedResults.Ok((await db.Set<OpenApplication>().AsNoTracking().FirstAsync(a => a.Id == id, ct)).AsDto());
+        var outcome = await workflow.DecideAsync(http.User.Caller(), id, approve, text, http, ct);
+        return outcome.Problem ?? (Results<Ok<OpenApplicationDto>, ProblemHttpResult>)TypedResults.Ok(outcome.Value!.AsDto());
     }
-
-    static async Task<Results<Ok<OpenApplicationDto>, ProblemHttpResult>> RefuseApplication(Guid id, OpenDecisionInput? input, HttpContext http,
-        LianqiaoDb db, IAuditLog audit, TimeProvider time, CancellationToken ct)
-    {
-        var caller = http.User.Caller();
-        var application = await db.Set<OpenApplication>().AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
-        if (application is null || (!caller.IsAdmin && caller.DepartmentId != application.ProviderDepartmentId))
-            return Problems.NotFound("开放申请", "open application");
-        if (!caller.ActsFor(application.ProviderDepartmentId, Roles.Approver))
-            return Problems.Forbidden("Only the providing department's approvers decide its open applications.");
-        if (string.IsNullOrWhiteSpace(input?.Reason))
-            return Problems.Validation(new Dictionary<string, string[]> { ["reason"] = ["拒绝须说明理由 / a refusal needs a reason"] });
-        if (!await DecideAsync(db, id, OpenApplicationStatus.Refused, caller.Name, input.Reason.Trim(), time.GetUtcNow(), ct)) return AlreadyDecided();
-        await audit.WriteAsync(AuditEntry.For(http, "open-application.refuse", "open-application", id.ToString(), new { input.Reason }), ct);
-        return TypedResults.Ok((await db.Set<OpenApplication>().AsNoTracking().FirstAsync(a => a.Id == id, ct)).AsDto());
-    }
-
-    /// <summary>One conditional UPDATE on the pending row: of two approvers at once, one wins and the other gets a conflict.</summary>
-    static async Task<bool> DecideAsync(LianqiaoDb db, Guid id, OpenApplicationStatus to, string by, string? comment, DateTimeOffset now, CancellationToken ct) =>
-        await db.Set<OpenApplication>().Where(a => a.Id == id && a.Status == OpenApplicationStatus.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, to).SetProperty(a => a.DecidedAt, now)
-                .SetProperty(a => a.DecidedBy, by).SetProperty(a => a.DecisionComment, comment), ct) == 1;
-
-    static ProblemHttpResult AlreadyDecided() =>
-        Problems.Conflict("already-decided", "该申请已被处理", "The application is no longer pending: someone decided it first.");
 
     static async Task<Ok<List<ShowcaseDto>>> AllShowcase(ReviewStatus? status, LianqiaoDb db, CancellationToken ct)
     {

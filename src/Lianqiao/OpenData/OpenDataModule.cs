@@ -46,6 +46,7 @@ internal static class OpenDataModule
         services.AddScoped<OpenCatalog>();
         services.AddScoped<DeveloperAccounts>();
         services.AddScoped<OpenReads>();
+        services.AddScoped<OpenWorkflow>();
         services.AddScoped<IMailSender>(sp => sp.GetRequiredService<IOptions<OpenDataOptions>>().Value.Mail.Mode == "smtp"
             ? new SmtpMailSender()
             : ActivatorUtilities.CreateInstance<DatabaseMailSender>(sp));

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Lianqiao.Tests.OpenData;
 using Microsoft.Playwright;
@@ -65,6 +66,33 @@ public sealed class OpenPortalJourneyTests(OpenDataServer server, BrowserFixture
         await page.FillAsync("#Key", key);
         await page.ClickAsync("#show-usage");
         await Assertions.Expect(page.Locator("#usage")).ToContainTextAsync("今日已调用 1 次");
+
+        // A conditional dataset: apply on its page, the provider approves, the key then reads it.
+        await page.GotoAsync(server.BaseUrl + "/open/datasets/open-test-conditional");
+        await page.ClickAsync("#apply-toggle");
+        await page.FillAsync("#ApplyKey", key);
+        await page.FillAsync("#Purpose", "研究公交可达性");
+        await page.FillAsync("#Scenario", "高校课题");
+        await page.CheckAsync("#Accept");
+        await page.ClickAsync("#apply");
+        await Assertions.Expect(page.Locator("#applied")).ToBeVisibleAsync();
+        using (var approver = await server.AsUserAsync("t-approver"))
+        {
+            var pending = await (await approver.GetAsync("/api/v1/open-applications/?status=Pending")).Content.ReadAsStringAsync();
+            var id = System.Text.Json.JsonDocument.Parse(pending).RootElement.EnumerateArray()
+                .First(a => a.GetProperty("developerName").GetString() == "市民开发者").GetProperty("id").GetString();
+            Assert.True((await approver.PostAsync($"/api/v1/open-applications/{id}/approve", JsonContent.Create(new { comment = "同意" }))).IsSuccessStatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/open/api/v1/datasets/open-test-conditional/records")).StatusCode);
+
+        await page.GotoAsync(server.BaseUrl + "/open/showcase");
+        await page.FillAsync("#Key", key);
+        await page.FillAsync("#Name", "公交出行助手");
+        await page.FillAsync("#Description", "用开放的公交线路和站点数据规划出行");
+        await page.FillAsync("#Link", "https://example.org/bus-helper");
+        await page.FillAsync("#Datasets", "bus-routes,bus-stops");
+        await page.ClickAsync("#submit-showcase");
+        await Assertions.Expect(page.Locator("#showcase-submitted")).ToBeVisibleAsync();
 
         await page.GotoAsync(server.BaseUrl + "/open/feedback");
         await page.FillAsync("#Text", "希望开放共享单车停放点数据");
