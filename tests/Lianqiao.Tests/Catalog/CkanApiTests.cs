@@ -72,7 +72,7 @@ public sealed class CkanApiTests(CatalogServer server) : IClassFixture<CatalogSe
         using var member = await server.AsUserAsync("t-consumer");
         var population = await EnvelopeAsync(await member.GetAsync("/api/3/action/package_show?id=" + Uri.EscapeDataString("101001/000001")));
         Assert.Equal("population-basic", population.GetProperty("name").GetString());
-        Assert.Equal(6, population.GetProperty("resources")[0].GetProperty("fields").GetArrayLength());
+        Assert.Equal(8, population.GetProperty("resources")[0].GetProperty("fields").GetArrayLength());
     }
 
     [Fact]
