@@ -74,4 +74,21 @@ public sealed class OpenPagesTests(OpenDataServer server) : IClassFixture<OpenDa
             Assert.All(pages, p => Assert.DoesNotContain(slug, p));
         }
     }
+
+    [Fact]
+    public async Task Admin_sees_the_open_rate_per_department_and_approvers_their_open_applications()
+    {
+        using var admin = await server.AsAdminAsync();
+        var html = await admin.GetStringAsync("/admin/open");
+        Assert.Contains("开放率", html);
+        Assert.Contains("市交通运输局", html);
+        Assert.Contains("id=\"not-opened\"", html);
+        Assert.Contains("open-test-closed", html);
+        Assert.Contains("<svg role=\"img\"", html);
+
+        using var approver = await server.AsUserAsync("t-approver");
+        Assert.Contains("id=\"open-applications\"", await approver.GetStringAsync("/open-applications"));
+        using var anonymous = server.Anonymous();
+        Assert.NotEqual(HttpStatusCode.OK, (await anonymous.GetAsync("/admin/open")).StatusCode);
+    }
 }
