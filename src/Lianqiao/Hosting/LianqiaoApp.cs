@@ -9,6 +9,7 @@ using Lianqiao.Datasets;
 using Lianqiao.Errors;
 using Lianqiao.Gateway;
 using Lianqiao.Jobs;
+using Lianqiao.OpenData;
 using Lianqiao.Organizations;
 using Lianqiao.Reference;
 using Lianqiao.Seeding;
@@ -69,6 +70,7 @@ public static class LianqiaoApp
         services.AddCatalog();
         services.AddDatasets(builder.Configuration);
         services.AddGateway();
+        services.AddOpenData();
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -109,6 +111,7 @@ public static class LianqiaoApp
         api.MapCatalog();
         api.MapDatasets();
         api.MapGateway();
+        api.MapOpenData();
 
         app.MapRazorComponents<App>();
         return app;

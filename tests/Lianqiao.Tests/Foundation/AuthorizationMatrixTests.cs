@@ -210,6 +210,57 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /my-services"] = Access.Members,
         ["POST /my-services"] = Access.Members,
         ["POST /services/{resourceId}"] = Access.Members,
+        // Open data: the public API is anonymous (what each caller sees is filtered inside); developer business needs a developer key.
+        ["GET /open/api/v1/stats"] = Access.Anyone,
+        ["GET /open/api/v1/datasets"] = Access.Anyone,
+        ["GET /open/api/v1/datasets/{id}"] = Access.Anyone,
+        ["GET /open/api/v1/datasets/{id}/records"] = Access.Anyone,
+        ["GET /open/api/v1/datasets/{id}/export"] = Access.Anyone,
+        ["GET /open/api/v1/open-rate"] = Access.Anyone,
+        ["GET /open/api/v1/showcase"] = Access.Anyone,
+        ["POST /open/api/v1/feedback"] = Access.Anyone,
+        ["POST /open/api/v1/developers"] = Access.Anyone,
+        ["POST /open/api/v1/developers/verify"] = Access.Anyone,
+        ["GET /open/api/v1/me"] = Access.Of(Actor.Developer),
+        ["POST /open/api/v1/applications"] = Access.Of(Actor.Developer),
+        ["GET /open/api/v1/applications"] = Access.Of(Actor.Developer),
+        ["POST /open/api/v1/showcase"] = Access.Of(Actor.Developer),
+        // Providers decide open applications per department inside; a random id answers 404 to every member.
+        ["GET /api/v1/open-applications/"] = Access.Members,
+        ["POST /api/v1/open-applications/{id:guid}/approve"] = Access.Members,
+        ["POST /api/v1/open-applications/{id:guid}/refuse"] = Access.Members,
+        ["GET /api/v1/open/showcase"] = Access.Admin,
+        ["POST /api/v1/open/showcase/{id:guid}/review"] = Access.Admin,
+        ["GET /api/v1/open/feedback"] = Access.Admin,
+        ["GET /api/v1/open-rate"] = Access.Admin,
+        // The public portal's pages: anyone; a page POST without a known form answers 400, not a refusal.
+        ["GET /open"] = Access.Anyone,
+        ["POST /open"] = Access.Anyone,
+        ["GET /open/datasets"] = Access.Anyone,
+        ["POST /open/datasets"] = Access.Anyone,
+        ["GET /open/datasets/{Id}"] = Access.Anyone,
+        ["POST /open/datasets/{Id}"] = Access.Anyone,
+        ["GET /open/departments/{Id:guid}"] = Access.Anyone,
+        ["POST /open/departments/{Id:guid}"] = Access.Anyone,
+        ["GET /open/open-rate"] = Access.Anyone,
+        ["POST /open/open-rate"] = Access.Anyone,
+        ["GET /open/showcase"] = Access.Anyone,
+        ["POST /open/showcase"] = Access.Anyone,
+        ["GET /open/api-guide"] = Access.Anyone,
+        ["POST /open/api-guide"] = Access.Anyone,
+        ["GET /open/feedback"] = Access.Anyone,
+        ["POST /open/feedback"] = Access.Anyone,
+        ["GET /open/developer"] = Access.Anyone,
+        ["POST /open/developer"] = Access.Anyone,
+        ["GET /open/developer/verify"] = Access.Anyone,
+        ["POST /open/developer/verify"] = Access.Anyone,
+        // The mail sink: only in demo or non-production hosts (the page answers 404 elsewhere).
+        ["GET /open/dev/mail"] = Access.Anyone,
+        ["POST /open/dev/mail"] = Access.Anyone,
+        ["GET /admin/open"] = Access.Admin,
+        ["POST /admin/open"] = Access.Admin,
+        ["GET /open-applications"] = Access.Members,
+        ["POST /open-applications"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -219,7 +270,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         var appName = scope == Scope.Own ? "t-app" : "t-other-app";
         return name switch
         {
-            "id" or "departmentId" => department.ToString(),
+            "id" or "departmentId" or "Id" => department.ToString(),
             "appId" => (await server.AppIdAsync(appName)).ToString(),
             "keyId" => (await FreshAppKeyIdAsync(appName)).ToString(),
             // A user no other probe depends on: PUT roles with an empty body strips its roles.
@@ -310,7 +361,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
                     if (method is "POST" or "PUT" or "PATCH")
                     {
                         // Pages and account endpoints take forms; the API takes JSON.
-                        request.Content = path.StartsWith("/api/", StringComparison.Ordinal)
+                        request.Content = path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/open/api/", StringComparison.Ordinal)
                             ? new StringContent("{}", Encoding.UTF8, "application/json")
                             : new FormUrlEncodedContent(new Dictionary<string, string> { ["probe"] = "1" });
                     }
