@@ -8,43 +8,16 @@ set -euo pipefail
 ROWS=${1:-1000000}; DURATION=${2:-10s}
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd); SHARED=$ROOT/../shared/bench
 WORK=${BENCH_WORK:-/tmp/lianqiao-bench-data-api}; rm -rf "$WORK/data"; mkdir -p "$WORK"
-CSV=$WORK/population-$ROWS.csv
-[ -s "$CSV" ] || python3 "$SHARED/gen_population.py" --rows "$ROWS" --out "$CSV" >&2
-
-export PGTEST=$WORK/pg
-eval "$(bash "$ROOT/.ci/pg-up.sh")"
+source "$ROOT/bench/lib/population-journey.sh"
 trap 'kill ${SERVER:-} ${ANCHOR:-} 2>/dev/null || true; PGTEST=$WORK/pg bash "$ROOT/.ci/pg-down.sh"' EXIT
-psql -Xq -c "DROP DATABASE IF EXISTS lqdataapi" -c "CREATE DATABASE lqdataapi" postgres
-export LIANQIAO_DB="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=lqdataapi;Maximum Pool Size=64"
-
-echo "building Release…" >&2
-dotnet build "$ROOT/src/Lianqiao" -c Release -nologo -clp:ErrorsOnly >&2
 # ../shared is read-only: build the anchor from a copy.
 rm -rf "$WORK/anchor-src"; cp -r "$SHARED/cs/api" "$WORK/anchor-src"
 dotnet build "$WORK/anchor-src" -c Release -nologo -clp:ErrorsOnly -o "$WORK/anchor" >&2
-BIN=$ROOT/src/Lianqiao/bin/Release/net10.0/Lianqiao
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 ASPNETCORE_ENVIRONMENT=Production
-
-$BIN serve --demo --data "$WORK/data" --urls http://127.0.0.1:0 > "$WORK/serve.log" 2>&1 & SERVER=$!
-for _ in $(seq 1 180); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
-URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/serve.log" | tail -1)
-$BIN load population-basic "$CSV" --mode replace --data "$WORK/data" >&2
-TABLE=$(psql -XAtq lqdataapi -c "SELECT \"TableName\" FROM dataset_tables WHERE \"ResourceId\" = 'population-basic'")
+start_population_journey lqdataapi '["id_number","name","gender","birth_date","phone","address","household_id","updated_at"]'
 # Both sides look rows up by household id: an index on the stored table, and the anchor's own table of the same rows.
 psql -Xq lqdataapi -c "CREATE INDEX IF NOT EXISTS bench_household ON \"$TABLE\" (household_id)" \
   -c "DROP TABLE IF EXISTS population" -c "CREATE TABLE population AS SELECT id_number, name, gender, birth_date, phone, address, household_id, updated_at FROM \"$TABLE\" WHERE NOT \"_deleted\"" \
   -c "CREATE INDEX ON population (household_id)" -c "ANALYZE"
-
-HRSS=$($BIN admin create-key --user hrss-consumer --data "$WORK/data" 2>/dev/null | tail -1)
-APPROVER=$($BIN admin create-key --user police-approver --data "$WORK/data" 2>/dev/null | tail -1)
-ADMIN=$($BIN admin create-key --user admin --data "$WORK/data" 2>/dev/null | tail -1)
-APP=$(awk -F'\t' '$1=="app-key" && $2=="人社业务系统" {print $3}' "$WORK/data/demo-accounts.txt")
-DEPT=$(curl -sf -H "Authorization: Bearer $ADMIN" "$URL/api/v1/departments" | python3 -c 'import json,sys; print(next(d["id"] for d in json.load(sys.stdin) if d["name"]=="市人社局"))')
-APP_ID=$(curl -sf -H "Authorization: Bearer $ADMIN" "$URL/api/v1/departments/$DEPT/apps" | python3 -c 'import json,sys; print(next(a["id"] for a in json.load(sys.stdin) if a["name"]=="人社业务系统"))')
-REQ=$(curl -sf -H "Authorization: Bearer $HRSS" -H 'Content-Type: application/json' "$URL/api/v1/share-requests" \
-  -d "{\"resourceId\":\"population-basic\",\"appId\":\"$APP_ID\",\"fields\":[\"id_number\",\"name\",\"gender\",\"birth_date\",\"phone\",\"address\",\"household_id\",\"updated_at\"],\"purpose\":\"bench\",\"legalBasis\":\"bench\"}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-curl -sf -X POST -H "Authorization: Bearer $APPROVER" "$URL/api/v1/share-requests/$REQ/approve" > /dev/null
 
 PG_CONN="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=lqdataapi;Pooling=true;Maximum Pool Size=64" \
   ASPNETCORE_URLS=http://127.0.0.1:5199 dotnet "$WORK/anchor/Api.dll" > "$WORK/anchor.log" 2>&1 & ANCHOR=$!

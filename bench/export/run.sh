@@ -7,40 +7,10 @@ set -euo pipefail
 ROWS=${1:-1000000}
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
 WORK=${BENCH_WORK:-/tmp/lianqiao-bench-export}; rm -rf "$WORK/data"; mkdir -p "$WORK"
-GEN=${GEN:-$ROOT/../shared/bench/gen_population.py}
-CSV=$WORK/population-$ROWS.csv
-[ -s "$CSV" ] || python3 "$GEN" --rows "$ROWS" --out "$CSV" >&2
-
-export PGTEST=$WORK/pg
-eval "$(bash "$ROOT/.ci/pg-up.sh")"
+source "$ROOT/bench/lib/population-journey.sh"
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; PGTEST=$WORK/pg bash "$ROOT/.ci/pg-down.sh"' EXIT
-psql -Xq -c "DROP DATABASE IF EXISTS lqexport" -c "CREATE DATABASE lqexport" postgres
-export LIANQIAO_DB="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=lqexport"
+start_population_journey lqexport '["id_number","name","birth_date","phone"]'
 
-echo "building Release…" >&2
-dotnet build "$ROOT/src/Lianqiao" -c Release -nologo -clp:ErrorsOnly >&2
-BIN=$ROOT/src/Lianqiao/bin/Release/net10.0/Lianqiao
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 ASPNETCORE_ENVIRONMENT=Production
-
-$BIN serve --demo --data "$WORK/data" --urls http://127.0.0.1:0 > "$WORK/serve.log" 2>&1 & SERVER=$!
-for _ in $(seq 1 180); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
-URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/serve.log" | tail -1)
-echo "loading $ROWS rows into population-basic…" >&2
-$BIN load population-basic "$CSV" --mode replace --data "$WORK/data" >&2
-
-# The journey: 人社 applies for four fields, the police approver approves; the app's key comes from the demo accounts.
-HRSS=$($BIN admin create-key --user hrss-consumer --data "$WORK/data" 2>/dev/null | tail -1)
-APPROVER=$($BIN admin create-key --user police-approver --data "$WORK/data" 2>/dev/null | tail -1)
-APP=$(awk -F'\t' '$1=="app-key" && $2=="人社业务系统" {print $3}' "$WORK/data/demo-accounts.txt")
-ADMIN=$($BIN admin create-key --user admin --data "$WORK/data" 2>/dev/null | tail -1)
-DEPT=$(curl -sf -H "Authorization: Bearer $ADMIN" "$URL/api/v1/departments" | python3 -c 'import json,sys; print(next(d["id"] for d in json.load(sys.stdin) if d["name"]=="市人社局"))')
-APP_ID=$(curl -sf -H "Authorization: Bearer $ADMIN" "$URL/api/v1/departments/$DEPT/apps" | python3 -c 'import json,sys; print(next(a["id"] for a in json.load(sys.stdin) if a["name"]=="人社业务系统"))')
-REQ=$(curl -sf -H "Authorization: Bearer $HRSS" -H 'Content-Type: application/json' "$URL/api/v1/share-requests" \
-  -d "{\"resourceId\":\"population-basic\",\"appId\":\"$APP_ID\",\"fields\":[\"id_number\",\"name\",\"birth_date\",\"phone\"],\"purpose\":\"bench\",\"legalBasis\":\"bench\"}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-curl -sf -X POST -H "Authorization: Bearer $APPROVER" "$URL/api/v1/share-requests/$REQ/approve" > /dev/null
-
-TABLE=$(psql -XAtq lqexport -c "SELECT \"TableName\" FROM dataset_tables WHERE \"ResourceId\" = 'population-basic'")
 measure() {  # label, command… → "label seconds bytes"
   local label=$1; shift
   local start end; start=$(date +%s.%N); "$@" > "$WORK/$label.out"; end=$(date +%s.%N)
