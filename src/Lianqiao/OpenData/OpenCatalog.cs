@@ -80,7 +80,7 @@ internal sealed class OpenCatalog(LianqiaoDb db, CatalogSearch search, TimeProvi
 
     public static string TopicLabel(string name) => L.IsEnglish ? Topics.FirstOrDefault(t => t.Name == name)?.NameEn ?? name : name;
 
-    DateOnly Today() => DateOnly.FromDateTime(time.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).DateTime);
+    DateOnly Today() => Reference.ChinaTime.Today(time);
 
     /// <summary>The published open-eligible resources (no items), filtered by text and the catalog-side facets.</summary>
     async Task<List<CatalogResource>> OpenSetAsync(OpenQuery query, CancellationToken ct)

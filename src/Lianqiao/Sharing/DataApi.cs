@@ -7,6 +7,7 @@ using Lianqiao.Errors;
 using Lianqiao.Masking;
 using Lianqiao.Organizations;
 using Lianqiao.Output;
+using Lianqiao.Reference;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -145,7 +146,7 @@ internal static class DataApi
     /// a strict per-application rate limit, and every call audited (which fields, the answer; not the values).
     /// </summary>
     static async Task<IResult> Verify(string resourceId, VerifyInput input, HttpContext http, LianqiaoDb db, ICatalogReader catalog, GrantService grants,
-        IAuditLog audit, CancellationToken ct)
+        IAuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = http.User.Caller();
         var access = await ResolveAsync(caller, resourceId, db, catalog, grants, ct);
@@ -173,7 +174,7 @@ internal static class DataApi
         }
         var match = await command.ExecuteScalarAsync(ct) is not null;
         await audit.WriteAsync(AuditEntry.For(http, "data.verify", "resource", resource.Id, new { grantId = grant.Id, fields = values.Keys, match }), ct);
-        await ExchangeCounting.AddAsync(db, DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8)), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, 0, 0, ct);
+        await ExchangeCounting.AddAsync(db, time.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, 0, 0, ct);
         return TypedResults.Ok(new VerifyResult(match));
     }
 

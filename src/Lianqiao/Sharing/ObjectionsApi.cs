@@ -67,7 +67,7 @@ internal static class ObjectionsApi
             ProposedValue = input.ProposedValue,
             RaisedAt = now,
             RaisedBy = caller.Name,
-            Deadline = await calendar.AddWorkingDaysAsync(DateOnly.FromDateTime(now.ToOffset(TimeSpan.FromHours(8)).DateTime), options.Value.ApprovalWorkingDays, ct),
+            Deadline = await calendar.AddWorkingDaysAsync(ChinaTime.DateOf(now), options.Value.ApprovalWorkingDays, ct),
         };
         objection.Events.Add(new ObjectionEvent { Action = "raise", Actor = caller.Name, At = now, Note = objection.Reason });
         db.Add(objection);

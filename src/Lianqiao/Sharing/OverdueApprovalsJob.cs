@@ -1,6 +1,7 @@
 using Lianqiao.Audit;
 using Lianqiao.Data;
 using Lianqiao.Jobs;
+using Lianqiao.Reference;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lianqiao.Sharing;
@@ -15,7 +16,7 @@ internal sealed class OverdueApprovalsJob(TimeProvider time) : IScheduledJob
     {
         var db = services.GetRequiredService<LianqiaoDb>();
         var audit = services.GetRequiredService<IAuditLog>();
-        var today = DateOnly.FromDateTime(time.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).DateTime);
+        var today = time.Today();
         var overdue = await db.Set<ShareRequest>()
             .Where(r => r.Status == ShareRequestStatus.Pending && !r.Escalated && r.Deadline < today).ToListAsync(cancellationToken);
         foreach (var r in overdue)

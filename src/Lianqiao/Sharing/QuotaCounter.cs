@@ -1,4 +1,5 @@
 using Lianqiao.Data;
+using Lianqiao.Reference;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lianqiao.Sharing;
@@ -10,7 +11,7 @@ namespace Lianqiao.Sharing;
 internal sealed class QuotaCounter(LianqiaoDb db, TimeProvider time)
 {
     /// <summary>The quota day is the calendar day in China Standard Time (UTC+8), when a city's counters reset.</summary>
-    public DateOnly Today() => DateOnly.FromDateTime(time.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).DateTime);
+    public DateOnly Today() => time.Today();
 
     /// <summary>Takes <paramref name="amount"/> from today's quota if it fits; false (and nothing taken) when it does not.</summary>
     public async Task<bool> TryConsumeAsync(Guid grantId, long amount, long? limit, CancellationToken ct)

@@ -104,7 +104,7 @@ internal static class ShareRequestsApi
         }
         else
         {
-            request.Deadline = await calendar.AddWorkingDaysAsync(ChinaDate(request.SubmittedAt), options.Value.ApprovalWorkingDays, ct);
+            request.Deadline = await calendar.AddWorkingDaysAsync(ChinaTime.DateOf(request.SubmittedAt), options.Value.ApprovalWorkingDays, ct);
         }
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(AuditEntry.For(http, "share-request.submit", "share-request", request.Id.ToString(),
@@ -138,8 +138,6 @@ internal static class ShareRequestsApi
                 break;
         }
     }
-
-    static DateOnly ChinaDate(DateTimeOffset at) => DateOnly.FromDateTime(at.ToOffset(TimeSpan.FromHours(8)).DateTime);
 
     internal static Grant GrantFor(ShareRequest request, IEnumerable<string> unmasked, long? quotaPerDay) => new()
     {
@@ -184,7 +182,7 @@ internal static class ShareRequestsApi
 
     static async Task<Ok<List<ShareRequestDto>>> Overdue(LianqiaoDb db, TimeProvider time, CancellationToken ct)
     {
-        var today = ChinaDate(time.GetUtcNow());
+        var today = ChinaTime.DateOf(time.GetUtcNow());
         var list = await db.Set<ShareRequest>().AsNoTracking()
             .Where(r => r.Status == ShareRequestStatus.Pending && r.Deadline < today).OrderBy(r => r.Deadline).ToListAsync(ct);
         return TypedResults.Ok(list.Select(r => r.AsDto()).ToList());
