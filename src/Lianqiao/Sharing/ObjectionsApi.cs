@@ -161,10 +161,7 @@ internal static class ObjectionsApi
             var old = reader.IsDBNull(0) ? null : ValueParser.Format(reader.GetValue(0));
             await reader.CloseAsync();
 
-            await using var seq = connection.CreateCommand();
-            seq.Transaction = tx.GetDbTransaction();
-            seq.CommandText = "UPDATE dataset_counters SET \"Value\" = \"Value\" + 1 WHERE \"Name\" = 'seq' RETURNING \"Value\"";
-            var next = Convert.ToInt64(await seq.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+            var next = await DatasetStore.ReserveSequenceAsync(connection, tx.GetDbTransaction(), 1, ct);
 
             await using var update = connection.CreateCommand();
             update.Transaction = tx.GetDbTransaction();

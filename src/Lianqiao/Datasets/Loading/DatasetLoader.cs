@@ -595,12 +595,8 @@ internal sealed partial class DatasetLoader(
         bool OnTime(DateTimeOffset? last, DateTimeOffset now) =>
             last is null || Timeliness.CycleDays(fullSchema.UpdateCycle) is not { } days || (now - last.Value).TotalDays <= days;
 
-        async Task<long> ReserveAsync(long count, CancellationToken ct)
-        {
-            // The counter row is locked until commit: merges are serialised, so sequence numbers become visible in order.
-            var top = await ScalarAsync("UPDATE dataset_counters SET \"Value\" = \"Value\" + @n WHERE \"Name\" = 'seq' RETURNING \"Value\"", ct, ("n", count));
-            return top - count;
-        }
+        async Task<long> ReserveAsync(long count, CancellationToken ct) =>
+            await DatasetStore.ReserveSequenceAsync(conn, tx, count, ct) - count;
 
         DbCommand Command(string text, params (string Name, object? Value)[] parameters)
         {

@@ -165,6 +165,19 @@ internal sealed class DatasetStore
 
     public static List<PhysicalColumn> ColumnsOf(DatasetTable table) => JsonSerializer.Deserialize<List<PhysicalColumn>>(table.Columns, Json)!;
 
+    /// <summary>
+    /// Takes <paramref name="count"/> change-sequence numbers for rows written in <paramref name="transaction"/>; returns the
+    /// last. The counter row stays locked until commit, so writers take turns and numbers become visible in order.
+    /// </summary>
+    public static async Task<long> ReserveSequenceAsync(DbConnection connection, DbTransaction? transaction, long count, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = "UPDATE dataset_counters SET \"Value\" = \"Value\" + @n WHERE \"Name\" = 'seq' RETURNING \"Value\"";
+        AddParameter(cmd, "n", count);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static void AddParameter(DbCommand command, string name, object? value)
     {
         var p = command.CreateParameter();
