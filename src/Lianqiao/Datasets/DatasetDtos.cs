@@ -15,7 +15,7 @@ public sealed record DatasetSummaryDto(string ResourceId, string Name, Guid Depa
 
 public sealed record LoadDto(Guid Id, string ResourceId, string Mode, string Format, string? FileName, long FileBytes, string Status,
     DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string StartedBy, long RowsRead, long RowsAccepted, long RowsQuarantined,
-    long RowsWarned, long RowsInserted, long RowsUpdated, long RowsDeleted, string? Error, QualityReport? Report);
+    long RowsWarned, long RowsInserted, long RowsUpdated, long RowsDeleted, string? Error, QualityReport? Report, double? Progress);
 
 public sealed record QuarantineDto(Guid Id, Guid LoadId, long Line, string Rule, string? Column, string Severity, bool Kept,
     string Reason, JsonElement Issues, IReadOnlyDictionary<string, string?> Raw, bool Masked);
@@ -36,7 +36,7 @@ internal static class DatasetMapping
     public static LoadDto AsDto(this DatasetLoad l) => new(l.Id, l.ResourceId, l.Mode, l.Format, l.FileName, l.FileBytes, l.Status,
         l.StartedAt, l.FinishedAt, l.StartedByName, l.RowsRead, l.RowsAccepted, l.RowsQuarantined, l.RowsWarned, l.RowsInserted,
         l.RowsUpdated, l.RowsDeleted, l.Error,
-        l.Report is null ? null : JsonSerializer.Deserialize<QualityReport>(l.Report, QuarantineWriter.Json));
+        l.Report is null ? null : JsonSerializer.Deserialize<QualityReport>(l.Report, QuarantineWriter.Json), l.Progress);
 
     public static QuarantineDto AsDto(this QuarantineRow q, RawMasker? masker)
     {

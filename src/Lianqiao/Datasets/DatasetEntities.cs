@@ -67,6 +67,8 @@ public sealed class DatasetLoad
     public string StartedBy { get; set; } = "";
     public string StartedByName { get; set; } = "";
     public long RowsRead { get; set; }
+    /// <summary>Share of the file read so far (0–1) while running; written at most once a second by <see cref="LoadProgressWriter"/>.</summary>
+    public double? Progress { get; set; }
     public long RowsAccepted { get; set; }
     public long RowsQuarantined { get; set; }
     public long RowsWarned { get; set; }

@@ -1,5 +1,6 @@
 using System.Text;
 using Lianqiao.Data;
+using Lianqiao.Datasets.Files;
 using Lianqiao.Datasets.Loading;
 using Lianqiao.Datasets.Storage;
 using Lianqiao.Jobs;
@@ -27,12 +28,16 @@ internal static class DatasetsModule
         services.AddSingleton<IScheduledJob, StaleLoadsJob>();
         services.AddHostedService<LoadRecoveryOnStart>();
         services.AddTransient<Seeding.ISeedStep, DatasetsDemoSeed>();
+        services.AddSingleton<Files.FileStore>();
+        services.AddScoped<Files.FileResources>();
+        services.AddTransient<Seeding.ISeedStep, Files.FilesDemoSeed>();
         return services;
     }
 
     public static void MapDatasets(this IEndpointRouteBuilder routes)
     {
         routes.MapDatasetsApi();
+        routes.MapFilesApi();
         routes.MapDatasetPages();
     }
 }

@@ -15,7 +15,7 @@ public sealed record TableSchema
     /// <summary>Update cycle code from the "update-cycle" code table (2 daily, 3 weekly, 4 monthly…); null means none declared.</summary>
     public string? UpdateCycle { get; init; }
     public required IReadOnlyList<ColumnSpec> Columns { get; init; }
-    /// <summary>Rules over several columns: id-consistency, start-end, unique, reference.</summary>
+    /// <summary>Rules over several columns (id-consistency, start-end, unique, reference) and over the whole load (volume).</summary>
     public IReadOnlyList<RuleSpec> Rules { get; init; } = [];
 
     public IEnumerable<ColumnSpec> KeyColumns => Columns.Where(c => c.Key);
@@ -93,11 +93,13 @@ public static class RuleKinds
     public const string IdConsistency = "id-consistency";
     public const string StartEnd = "start-end";
     public const string Reference = "reference";
+    /// <summary>A load's row count against the previous loads of the same mode; <see cref="RuleSpec.Max"/> is the allowed change in percent. Warning only.</summary>
+    public const string Volume = "volume";
 
     public static readonly IReadOnlySet<string> ColumnKinds = new HashSet<string>(StringComparer.Ordinal)
         { Regex, IdNumber, CreditCode, OrgCode, Mobile, Email, Range, Unique, Reference };
     public static readonly IReadOnlySet<string> ResourceKinds = new HashSet<string>(StringComparer.Ordinal)
-        { IdConsistency, StartEnd, Unique, Reference };
+        { IdConsistency, StartEnd, Unique, Reference, Volume };
 }
 
 /// <summary>Where the load engine finds schemas. The catalog implements it; the seam is this one method.</summary>
@@ -194,6 +196,12 @@ internal static partial class SchemaRules
         }
         if (r.Kind == RuleKinds.Range && r.Min is null && r.Max is null) add(path, "范围规则至少需要 min 或 max / min or max required");
         if (r.Kind == RuleKinds.Reference && (!IsResourceId(r.Resource) || !IsColumnName(r.RefColumn))) add(path, "引用规则需要 resource 与 refColumn / resource and refColumn required");
+        if (r.Kind == RuleKinds.Volume)
+        {
+            if (!double.TryParse(r.Max, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var percent) || percent is <= 0 or > 10_000)
+                add(path + ".max", "数据量波动规则的 max 为允许的变化百分比（大于0） / volume needs max: the allowed change in percent, above 0");
+            if (r.Severity != RuleSeverity.Warning) add(path + ".severity", "数据量波动只能是 warning（不隔离单行） / volume is a warning: it flags the load, not rows");
+        }
     }
 
     static Dictionary<string, string[]> Finish(Dictionary<string, List<string>> errors) => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());

@@ -11,6 +11,10 @@ internal sealed class QualityTally
     readonly long[] met = new long[5];
     readonly long[] evaluated = new long[5];
     readonly Dictionary<string, RuleCount> failures = new(StringComparer.Ordinal);
+    readonly List<string> notes = [];
+
+    /// <summary>A finding about the load as a whole ("zh / en"), shown with its report.</summary>
+    public void Note(string text) => notes.Add(text);
 
     public void Check(Dimension dimension, bool passed)
     {
@@ -34,7 +38,8 @@ internal sealed class QualityTally
     public QualityReport Report() => new(
         failures.Values.OrderByDescending(f => f.Count).ThenBy(f => f.Rule, StringComparer.Ordinal).ToList(),
         Enum.GetValues<Dimension>().Select(d => new DimensionScore(d, DimensionNames.Zh(d), met[(int)d], evaluated[(int)d],
-            evaluated[(int)d] == 0 ? null : Math.Round((double)met[(int)d] / evaluated[(int)d], 6))).ToList());
+            evaluated[(int)d] == 0 ? null : Math.Round((double)met[(int)d] / evaluated[(int)d], 6))).ToList(),
+        notes.Count == 0 ? null : [.. notes]);
 }
 
 public sealed record RuleCount(string Rule, string Severity, long Count);
@@ -42,7 +47,8 @@ public sealed record RuleCount(string Rule, string Severity, long Count);
 /// <summary>A = elements meeting the requirement, B = elements evaluated, Score = A/B (null when nothing was evaluated).</summary>
 public sealed record DimensionScore(Dimension Dimension, string NameZh, long A, long B, double? Score);
 
-public sealed record QualityReport(IReadOnlyList<RuleCount> Rules, IReadOnlyList<DimensionScore> Dimensions);
+/// <summary>Counts per rule, scores per dimension, and findings about the load as a whole (volume) as "zh / en" notes.</summary>
+public sealed record QualityReport(IReadOnlyList<RuleCount> Rules, IReadOnlyList<DimensionScore> Dimensions, IReadOnlyList<string>? Notes = null);
 
 public static class DimensionNames
 {

@@ -24,7 +24,10 @@ public static class LoadModes
     public static readonly string[] All = [Append, Upsert, Replace, Delete];
 }
 
-internal sealed record LoadRequest(string ResourceId, string Mode, string Format, string FilePath, string? FileName, long FileBytes, string ActorId, string ActorName);
+/// <param name="ColumnMap">File header → schema column chosen in the load wizard; an empty value ignores that file column.</param>
+/// <param name="LoadId">The id the load will have, when the caller must know it before the load starts (the wizard's progress page).</param>
+internal sealed record LoadRequest(string ResourceId, string Mode, string Format, string FilePath, string? FileName, long FileBytes, string ActorId, string ActorName,
+    IReadOnlyDictionary<string, string>? ColumnMap = null, Guid? LoadId = null);
 
 internal sealed record LoadProgress(long Rows, double Fraction);
 
@@ -80,6 +83,7 @@ internal sealed partial class DatasetLoader(
         var now = time.GetUtcNow();
         var load = new DatasetLoad
         {
+            Id = request.LoadId ?? Guid.CreateVersion7(),
             ResourceId = schema.ResourceId, DepartmentId = schema.DepartmentId, TableName = table.TableName,
             Mode = request.Mode, Format = request.Format, FileName = request.FileName, FileBytes = request.FileBytes,
             StartedAt = now, HeartbeatAt = now, Node = Node, StartedBy = request.ActorId, StartedByName = request.ActorName,
@@ -296,6 +300,11 @@ internal sealed partial class DatasetLoader(
             for (var i = 0; i < header.Count; i++)
             {
                 var h = header[i].Trim().TrimStart('\uFEFF');
+                if (request.ColumnMap is { } chosen && chosen.TryGetValue(h, out var mapped))
+                {
+                    if (mapped.Length == 0) { map[i] = -1; continue; }
+                    h = mapped;
+                }
                 var found = -1;
                 for (var j = 0; j < schema.Columns.Count; j++)
                 {
@@ -569,6 +578,7 @@ internal sealed partial class DatasetLoader(
                 var live = await ScalarAsync($"SELECT count(*) FROM {T} WHERE NOT \"_deleted\"", ct);
                 var now = owner.Time.GetUtcNow();
                 tally.CheckMany(Dimension.Timeliness, 1, OnTime(table.LastSuccessAt, now) ? 0 : 1);
+                await VolumeCheck.ApplyAsync(db, fullSchema, load, tally, ct);
                 load.Report = JsonSerializer.Serialize(tally.Report(), QuarantineWriter.Json);
                 load.Status = LoadStatus.Succeeded;
                 load.FinishedAt = now;
