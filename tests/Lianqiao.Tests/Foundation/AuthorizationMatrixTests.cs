@@ -184,6 +184,10 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /api/v1/datasets/{resourceId}/quarantine/export"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/quality"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/rows"] = Access.Admin.AndOwn(Actor.Steward),
+        // File resources: the owning department's stewards upload, its members read; others need a file grant (the matrix issues none).
+        ["POST /api/v1/datasets/{resourceId}/files/"] = Access.Admin.AndOwn(Actor.Steward),
+        ["GET /api/v1/datasets/{resourceId}/files/"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /api/v1/datasets/{resourceId}/files/{version:int}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
 
         ["GET /api/v1/gateway/services"] = Access.Members,
         ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,
@@ -281,6 +285,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "step" => "accept",
             // A resource id means a gateway service on gateway routes and a dataset elsewhere.
             "resourceId" when route.Contains("gateway", StringComparison.Ordinal) => await Gateway.GatewayMatrix.ServiceAsync(server, department),
+            "resourceId" when route.Contains("/files", StringComparison.Ordinal) => await Datasets.FileTestData.FileResourceAsync(server, scope == Scope.Own ? "matrix-file-own" : "matrix-file-other", department),
             "path" => "x",
             "entryId" => (await Gateway.GatewayMatrix.AllowEntryAsync(server)).ToString(),
             "code" => "share-type",
