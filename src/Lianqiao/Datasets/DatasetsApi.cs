@@ -104,7 +104,7 @@ internal static class DatasetsApi
         }
     }
     static async Task<Results<Ok<LoadDto>, ProblemHttpResult>> PostLoad(string resourceId, string? mode, string? format, HttpContext http,
-        ITableSchemaSource source, DatasetLoader loader, IAuditLog audit, CancellationToken ct)
+        ITableSchemaSource source, DatasetLoader loader, IAuditLog audit, IServiceScopeFactory scopes, TimeProvider time, CancellationToken ct)
     {
         var schema = await source.FindAsync(resourceId, ct);
         if (schema is null) return NoResource();
@@ -120,7 +120,10 @@ internal static class DatasetsApi
         try
         {
             var detected = LoadFormats.Detect(format, upload.ContentType, upload.FileName, upload.Head);
-            var load = await loader.RunAsync(new LoadRequest(resourceId, mode, detected, upload.Path, upload.FileName, upload.Bytes, caller.Id, caller.Name), null, ct);
+            // Known up front so GET …/loads/{id} can show this load's progress while it runs.
+            var loadId = Guid.CreateVersion7();
+            var load = await loader.RunAsync(new LoadRequest(resourceId, mode, detected, upload.Path, upload.FileName, upload.Bytes, caller.Id, caller.Name, LoadId: loadId),
+                new LoadProgressWriter(scopes, time, loadId), ct);
             await audit.WriteAsync(AuditEntry.For(http, "dataset.load", "resource", resourceId,
                 new { load.Id, mode, load.RowsRead, load.RowsAccepted, load.RowsQuarantined, load.RowsDeleted }), CancellationToken.None);
             return TypedResults.Ok(load.AsDto());

@@ -28,6 +28,8 @@ internal static class DatasetsModule
         services.AddSingleton<IScheduledJob, StaleLoadsJob>();
         services.AddHostedService<LoadRecoveryOnStart>();
         services.AddTransient<Seeding.ISeedStep, DatasetsDemoSeed>();
+        services.AddSingleton<StagedUploads>();
+        services.AddSingleton<BackgroundLoads>();
         services.AddSingleton<Files.FileStore>();
         services.AddScoped<Files.FileResources>();
         services.AddTransient<Seeding.ISeedStep, Files.FilesDemoSeed>();

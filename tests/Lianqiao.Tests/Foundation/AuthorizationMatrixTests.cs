@@ -173,6 +173,10 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["GET /datasets/{resourceId}/quarantine"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["POST /datasets/{resourceId}/quarantine"] = Access.Members,
         ["POST /datasets/{resourceId}/upload"] = Access.Admin.AndOwn(Actor.Steward),
+        // The wizard's preview and run belong to the steward who uploaded (a random token answers 404 to them).
+        ["GET /datasets/{resourceId}/uploads/{token}"] = Access.Admin.AndOwn(Actor.Steward),
+        ["POST /datasets/{resourceId}/uploads/{token}"] = Access.Members,
+        ["POST /datasets/{resourceId}/uploads/{token}/run"] = Access.Admin.AndOwn(Actor.Steward),
         ["GET /api/v1/datasets/"] = Access.Members,
         ["GET /api/v1/datasets/overdue"] = Access.Members,
         ["GET /api/v1/datasets/{resourceId}/schema"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
@@ -296,6 +300,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "version" => "1",
             "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
             "loadId" => Guid.NewGuid().ToString(),
+            "token" => Guid.NewGuid().ToString("N"),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
     }
