@@ -40,6 +40,7 @@ internal static class DatasetsModule
     {
         routes.MapDatasetsApi();
         routes.MapFilesApi();
+        routes.MapFilePages();
         routes.MapDatasetPages();
     }
 }

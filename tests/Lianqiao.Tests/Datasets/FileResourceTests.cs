@@ -118,6 +118,10 @@ public sealed class FileResourceTests(FileServer server) : IClassFixture<FileSer
         Assert.Contains(await server.AuditAsync("dataset.file.upload"), a => a.TargetId == slug && a.Detail!.Contains(sent, StringComparison.Ordinal));
         Assert.Contains(await server.AuditAsync("dataset.file.download"), a => a.TargetId == slug && a.Detail!.Contains(sent, StringComparison.Ordinal));
         Assert.Empty(Directory.GetFiles(Incoming));
+
+        var openApi = await steward.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("\"/api/v1/datasets/{resourceId}/files\"", openApi, StringComparison.Ordinal);
+        Assert.Contains("\"/api/v1/datasets/{resourceId}/files/{version}\"", openApi, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -226,6 +230,35 @@ public sealed class FileResourceTests(FileServer server) : IClassFixture<FileSer
         Assert.StartsWith("%PDF-1.4", System.Text.Encoding.ASCII.GetString(pdf));
         Assert.NotEqual(Guid.Empty, departmentId);
     }
+
+    [Fact]
+    public async Task Steward_uploads_on_the_file_page_and_colleagues_see_the_versions()
+    {
+        var slug = await server.FileResourceAsync("file-page", server.OwnDepartmentId);
+        using var steward = await server.AsUserAsync("t-steward");
+        var page = await steward.GetStringAsync($"/datasets/{slug}/files");
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(token), "__RequestVerificationToken" },
+            { new ByteArrayContent(FilesDemoPdf), "file", "证照模板.pdf" },
+        };
+        form.Last().Headers.ContentType = MediaTypeHeaderValue.Parse("application/pdf");
+        var posted = await steward.PostAsync($"/datasets/{slug}/files/upload", form);
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Equal($"/datasets/{slug}/files?uploaded=1", posted.Headers.Location?.ToString());
+
+        using var approver = await server.AsUserAsync("t-approver");
+        var listed = await approver.GetStringAsync($"/datasets/{slug}/files");
+        Assert.Contains($"href=\"/api/v1/datasets/{slug}/files/1\"", listed, StringComparison.Ordinal);
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(FilesDemoPdf))[..16], listed, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"file-upload\"", listed, StringComparison.Ordinal);
+        Assert.Contains($"/datasets/{slug}/files", await approver.GetStringAsync("/datasets"), StringComparison.Ordinal);
+        Assert.Equal(FilesDemoPdf, await approver.GetByteArrayAsync($"/api/v1/datasets/{slug}/files/1"));
+    }
+
+    static readonly byte[] FilesDemoPdf = FilesDemoSeed.MinimalPdf("page upload");
 
     async Task<Guid> IssueFileGrantAsync(string slug, bool download, long? quota)
     {

@@ -192,6 +192,9 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/datasets/{resourceId}/files/"] = Access.Admin.AndOwn(Actor.Steward),
         ["GET /api/v1/datasets/{resourceId}/files/"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
         ["GET /api/v1/datasets/{resourceId}/files/{version:int}"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["GET /datasets/{resourceId}/files"] = Access.Admin.AndOwn(Actor.Steward, Actor.Approver, Actor.Consumer, Actor.App),
+        ["POST /datasets/{resourceId}/files"] = Access.Members,
+        ["POST /datasets/{resourceId}/files/upload"] = Access.Admin.AndOwn(Actor.Steward),
 
         ["GET /api/v1/gateway/services"] = Access.Members,
         ["GET /api/v1/gateway/services/{resourceId}"] = Access.Members,

@@ -37,6 +37,21 @@ internal sealed class FileResources(LianqiaoDb db, FileStore store, TimeProvider
             : new FileResource(r.Slug, r.Name, r.DepartmentId, r.FormatCategory, r.OpenType, r.OpenEligible);
     }
 
+    /// <summary>A department's file resources with their version counts; null (admins) means every file resource that has a version.</summary>
+    public async Task<List<(FileResource Resource, int Versions)>> ListAsync(Guid? departmentId, CancellationToken ct)
+    {
+        var categories = FileCategories.ToList();
+        var resources = await db.Set<CatalogResource>().AsNoTracking()
+            .Where(r => r.RevisionOf == null && r.Status == ResourceStatus.Published && r.Version > 0 && categories.Contains(r.FormatCategory)
+                && (departmentId == null || r.DepartmentId == departmentId))
+            .Select(r => new FileResource(r.Slug, r.Name, r.DepartmentId, r.FormatCategory, r.OpenType, r.OpenEligible)).ToListAsync(ct);
+        var ids = resources.Select(r => r.Id).ToList();
+        var counts = await db.Set<FileVersion>().AsNoTracking().Where(v => ids.Contains(v.ResourceId))
+            .GroupBy(v => v.ResourceId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        return resources.Select(r => (r, counts.GetValueOrDefault(r.Id))).Where(x => departmentId is not null || x.Item2 > 0)
+            .OrderBy(x => x.r.Name, StringComparer.Ordinal).ToList();
+    }
+
     public async Task<List<FileVersionDto>> VersionsAsync(string resourceId, CancellationToken ct) =>
         (await db.Set<FileVersion>().AsNoTracking().Where(v => v.ResourceId == resourceId).OrderByDescending(v => v.Version).ToListAsync(ct))
             .Select(v => v.AsDto()).ToList();

@@ -138,3 +138,38 @@ internal static class FilesApi
             ? parsed.ToString() : null;
     }
 }
+
+/// <summary>The file page's upload form: antiforgery-checked, then streamed into the store like the API.</summary>
+internal static class FilePages
+{
+    public static void MapFilePages(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/datasets/{resourceId}/files/upload", UploadAsync)
+            .RequireAuthorization(Policies.Member)
+            .WithMetadata(new RequestSizeLimitAttribute(FileResources.MaxFileBytes))
+            .WithFormOptions(multipartBodyLengthLimit: FileResources.MaxFileBytes)
+            .DisableAntiforgery() // validated below, after the size limits above apply
+            .ExcludeFromDescription();
+    }
+
+    static async Task<IResult> UploadAsync(string resourceId, HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery,
+        FileResources files, IAuditLog audit, CancellationToken ct)
+    {
+        var resource = await files.FindAsync(resourceId, ct);
+        var caller = http.User.Caller();
+        if (resource is null) return Results.NotFound();
+        if (!DatasetsApi.CanWrite(caller, resource.DepartmentId)) return Results.StatusCode(StatusCodes.Status403Forbidden);
+        // Reading the form spools a large file to a temporary file, never to memory.
+        if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest();
+        var back = $"/datasets/{Uri.EscapeDataString(resourceId)}/files";
+        var form = await http.Request.ReadFormAsync(ct);
+        if (form.Files.GetFile("file") is not { Length: > 0 } file || FilesApi.CleanFileName(file.FileName) is not { } name)
+            return Results.Redirect(back + "?error=" + Uri.EscapeDataString("请选择非空文件 / choose a non-empty file"));
+        await using var content = file.OpenReadStream();
+        var mediaType = MediaTypeHeaderValue.TryParse(file.ContentType, out var parsed) ? parsed.ToString() : "application/octet-stream";
+        var version = await files.AddVersionAsync(resource, content, name, mediaType, caller.Id, caller.Name, ct);
+        await audit.WriteAsync(AuditEntry.For(http, "dataset.file.upload", "resource", resourceId,
+            new { version.Version, version.FileName, version.MediaType, version.Bytes, version.Sha256, via = "page" }), CancellationToken.None);
+        return Results.Redirect($"{back}?uploaded={version.Version}");
+    }
+}
