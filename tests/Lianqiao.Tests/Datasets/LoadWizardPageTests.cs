@@ -159,6 +159,32 @@ public sealed partial class LoadWizardPageTests(LianqiaoServer server) : IClassF
         Assert.DoesNotContain("http-equiv=\"refresh\"", await steward.GetStringAsync($"/datasets/pop-progress/loads/{loadId}"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_load_refused_before_it_starts_is_explained_on_its_page()
+    {
+        using var steward = await server.AsUserAsync("t-steward");
+        (await PutSchemaAsync(steward, "pop-busy", PopulationSchema(server.OwnDepartmentId))).EnsureSuccessStatusCode();
+        var born = new DateOnly(1970, 1, 1);
+        await (await LoadCsvAsync(steward, "pop-busy", Csv(Row(1, born)))).OkJsonAsync<LoadDto>();
+        // Another node holds the resource's load lock.
+        await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetTable>().Where(t => t.ResourceId == "pop-busy")
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RunningLoadId, Guid.NewGuid())));
+        try
+        {
+            var previewUrl = await UploadAsync(steward, "pop-busy", Encoding.UTF8.GetBytes(Csv(Row(2, born))), "人口.csv");
+            var preview = await steward.GetStringAsync(previewUrl);
+            var page = await FinishedReportAsync(steward, await RunAsync(steward, previewUrl, preview, Selected(preview)));
+            Assert.Contains("id=\"load-refused\"", page, StringComparison.Ordinal);
+            Assert.Contains("该资源正在导入", page, StringComparison.Ordinal);
+            Assert.Contains(await server.AuditAsync("dataset.load"), a => a.TargetId == "pop-busy" && a.Outcome == "failure");
+        }
+        finally
+        {
+            await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetTable>().Where(t => t.ResourceId == "pop-busy")
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.RunningLoadId, (Guid?)null)));
+        }
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();
 
