@@ -33,6 +33,7 @@ internal static class DatasetsModule
         services.AddSingleton<Files.FileStore>();
         services.AddScoped<Files.FileResources>();
         services.AddTransient<Seeding.ISeedStep, Files.FilesDemoSeed>();
+        services.AddSingleton<IScheduledJob, Files.FileSweepJob>();
         return services;
     }
 

@@ -258,6 +258,35 @@ public sealed class FileResourceTests(FileServer server) : IClassFixture<FileSer
         Assert.Equal(FilesDemoPdf, await approver.GetByteArrayAsync($"/api/v1/datasets/{slug}/files/1"));
     }
 
+    [Fact]
+    public async Task The_sweep_deletes_old_unreferenced_content_and_abandoned_uploads_only()
+    {
+        var slug = await server.FileResourceAsync("file-sweep", server.OwnDepartmentId);
+        using var steward = await server.AsUserAsync("t-steward");
+        var kept = await (await steward.PostAsync($"/api/v1/datasets/{slug}/files?fileName=kept.bin", new ByteArrayContent([4, 5, 6]))).CreatedVersionAsync();
+        var store = Path.Combine(server.DataDirectory, "files");
+        var keptPath = Path.Combine(store, kept.Sha256[..2], kept.Sha256);
+        var orphan = Path.Combine(store, "ff", new string('f', 64));
+        var fresh = Path.Combine(store, "ee", new string('e', 64));
+        var abandoned = Path.Combine(Incoming, "killed-upload");
+        foreach (var path in new[] { orphan, fresh, abandoned })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllBytesAsync(path, [1]);
+        }
+        var old = DateTime.UtcNow - FileSweepJob.Grace - TimeSpan.FromHours(1);
+        foreach (var path in new[] { orphan, abandoned, keptPath }) File.SetLastWriteTimeUtc(path, old);
+
+        var summary = await server.InScopeAsync(sp => sp.GetServices<Lianqiao.Jobs.IScheduledJob>().Single(j => j.Name == "datasets.file-sweep").RunAsync(sp, default));
+        Assert.Contains("abandoned", summary, StringComparison.Ordinal);
+        Assert.False(File.Exists(orphan));
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(fresh), "a young unreferenced file may belong to an upload in flight");
+        Assert.True(File.Exists(keptPath));
+        Assert.Equal([4, 5, 6], await steward.GetByteArrayAsync($"/api/v1/datasets/{slug}/files/{kept.Version}"));
+        File.Delete(fresh);
+    }
+
     static readonly byte[] FilesDemoPdf = FilesDemoSeed.MinimalPdf("page upload");
 
     async Task<Guid> IssueFileGrantAsync(string slug, bool download, long? quota)

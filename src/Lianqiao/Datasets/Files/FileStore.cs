@@ -72,6 +72,28 @@ internal sealed class FileStore(HostSettings settings)
         }
     }
 
+    /// <summary>
+    /// Deletes what no version refers to: content files not in <paramref name="referenced"/> and uploads left in
+    /// incoming by a killed process, both only when older than <paramref name="before"/> (an upload in flight has its
+    /// content renamed into place a moment before its version row commits).
+    /// </summary>
+    public (int Orphans, int Abandoned) Sweep(IReadOnlySet<string> referenced, DateTimeOffset before)
+    {
+        if (!Directory.Exists(Root)) return (0, 0);
+        int orphans = 0, abandoned = 0;
+        foreach (var dir in new DirectoryInfo(Root).EnumerateDirectories())
+        {
+            var incoming = dir.Name == "incoming";
+            foreach (var file in dir.EnumerateFiles())
+            {
+                if (file.LastWriteTimeUtc >= before.UtcDateTime || (!incoming && referenced.Contains(file.Name))) continue;
+                file.Delete();
+                if (incoming) abandoned++; else orphans++;
+            }
+        }
+        return (orphans, abandoned);
+    }
+
     public FileStream OpenRead(string sha256) =>
         new(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
 }
