@@ -852,8 +852,19 @@ internal sealed class PgStager : IStager
         if (loadId is not null) importer.Write(loadId, NpgsqlDbType.Text);
         for (var i = 0; i < types.Length; i++)
         {
-            if (values[i] is null) importer.WriteNull();
-            else importer.Write(values[i], types[i]);
+            // Typed writes: the object overload looks up a converter for every value.
+            switch (values[i])
+            {
+                case null: importer.WriteNull(); break;
+                case string s: importer.Write(s, types[i]); break;
+                case DateOnly d: importer.Write(d, types[i]); break;
+                case DateTime t: importer.Write(t, types[i]); break;
+                case long l: importer.Write(l, types[i]); break;
+                case double f: importer.Write(f, types[i]); break;
+                case decimal m: importer.Write(m, types[i]); break;
+                case bool b: importer.Write(b, types[i]); break;
+                case var v: importer.Write(v, types[i]); break;
+            }
         }
     }
 
