@@ -3,7 +3,8 @@
 # PostgreSQL, against the anchors on the same file in the same run:
 #   SQLite      sqlite3 .import into a table of the same columns with PRIMARY KEY(id_number)
 #   PostgreSQL  psql COPY … FROM STDIN (FORMAT csv, HEADER) into the same columns, same key, no checks
-# Prints rows/s, peak RSS (ours: the lianqiao process) and the ratios.
+# Prints rows/s, peak RSS (ours: the lianqiao process), CPU seconds (user+sys of the measured process; the
+# PostgreSQL server's work is not in it) and the ratios; `uptime` before and after, since the machine is shared.
 # usage: bench/load/run.sh [ROWS=1000000] [RUNS=1]     needs python3, sqlite3, psql, /usr/bin/time;
 # PostgreSQL from $ConnectionStrings__Postgres / PG* (e.g. eval "$(bash .ci/pg-up.sh)"), else PostgreSQL is skipped.
 set -euo pipefail
@@ -34,14 +35,15 @@ prepare_template() {  # $1 = extra args for lianqiao (--data DIR or --data DIR -
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-measure() {  # label, command…  → appends "label seconds rss_kb" to $WORK/results.tsv
+measure() {  # label, command…  → appends "label seconds rss_kb cpu_seconds" to $WORK/results.tsv
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; return 1; }
-  read -r secs rss < "$WORK/time.txt"
-  printf '%s\t%s\t%s\n' "$label" "$secs" "$rss" >> "$WORK/results.tsv"
-  echo "$label: ${secs}s, peak RSS $((rss/1024)) MB" >&2
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; return 1; }
+  read -r secs rss user sys < "$WORK/time.txt"
+  printf '%s\t%s\t%s\t%s\n' "$label" "$secs" "$rss" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >> "$WORK/results.tsv"
+  echo "$label: ${secs}s, peak RSS $((rss/1024)) MB, CPU ${user}+${sys}s" >&2
 }
 
+echo "before: $(uptime)"
 : > "$WORK/results.tsv"
 COLS="id_number text PRIMARY KEY, name text, gender text, birth_date text, phone text, address text, household_id text, updated_at text"
 
@@ -71,14 +73,15 @@ else
   echo "PostgreSQL not reachable (set PG* / run .ci/pg-up.sh): skipping the PostgreSQL pair" >&2
 fi
 
+echo "after:  $(uptime)"
 python3 - "$WORK/results.tsv" "$ROWS" <<'PY'
 import sys, statistics, collections
 rows = int(sys.argv[2]); data = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    label, secs, rss = line.split('\t'); data[label].append((float(secs), int(rss)))
-med = {k: (statistics.median(s for s, _ in v), max(r for _, r in v)) for k, v in data.items()}
-print(f"{'step':<20}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}")
-for k, (s, r) in med.items(): print(f"{k:<20}{s:>9.2f}{rows / s:>12,.0f}{r / 1024:>13.0f}")
+    label, secs, rss, cpu = line.split('\t'); data[label].append((float(secs), int(rss), float(cpu)))
+med = {k: (statistics.median(s for s, _, _ in v), max(r for _, r, _ in v), statistics.median(c for _, _, c in v)) for k, v in data.items()}
+print(f"{'step':<20}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}{'CPU s':>8}")
+for k, (s, r, c) in med.items(): print(f"{k:<20}{s:>9.2f}{rows / s:>12,.0f}{r / 1024:>13.0f}{c:>8.1f}")
 for ours, anchor, target in (("lianqiao-sqlite", "sqlite3-import", 1.0), ("lianqiao-postgres", "postgres-copy", 0.8)):
     if ours in med and anchor in med:
         ratio = med[anchor][0] / med[ours][0]

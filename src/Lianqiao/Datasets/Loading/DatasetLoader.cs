@@ -430,7 +430,7 @@ internal sealed partial class DatasetLoader(
         /// </summary>
         async Task ReadAsync(RowSource source, int[] map, RowChecker checker, IStager writer, long maxLine, CancellationToken ct)
         {
-            var queue = Channel.CreateBounded<List<Checked>>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+            var queue = Channel.CreateBounded<List<Checked>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var reading = Task.Run(() => CheckAllAsync(source, map, checker, queue.Writer, maxLine, stop.Token), CancellationToken.None);
             try
@@ -457,13 +457,16 @@ internal sealed partial class DatasetLoader(
                 }
                 throw;
             }
-            await reading; // the reader's own error (a malformed file), if any
+            // The reader's own error (a malformed file), if any; the counts are set here, on the writer's side, so
+            // the load entity is only ever touched by one thread.
+            (load.RowsRead, load.RowsAccepted, load.RowsQuarantined, load.RowsWarned) = await reading;
             await writer.CompleteAsync(ct);
         }
 
-        async Task CheckAllAsync(RowSource source, int[] map, RowChecker checker, ChannelWriter<List<Checked>> queue, long maxLine, CancellationToken ct)
+        async Task<(long Read, long Accepted, long Quarantined, long Warned)> CheckAllAsync(RowSource source, int[] map, RowChecker checker, ChannelWriter<List<Checked>> queue, long maxLine, CancellationToken ct)
         {
-            const int BatchRows = 1024;
+            // Small batches in a short queue: about a thousand rows in flight, so they rarely outlive a young-generation GC.
+            const int BatchRows = 256;
             try
             {
                 var width = schema.Columns.Count;
@@ -493,10 +496,7 @@ internal sealed partial class DatasetLoader(
                 }
                 if (batch.Count > 0) await queue.WriteAsync(batch, ct);
                 progress?.Report(new LoadProgress(read, 1));
-                load.RowsRead = read;
-                load.RowsAccepted = accepted;
-                load.RowsQuarantined = quarantined;
-                load.RowsWarned = warned;
+                return (read, accepted, quarantined, warned);
             }
             finally
             {
