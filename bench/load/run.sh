@@ -6,6 +6,7 @@
 # Prints rows/s, peak RSS (ours: the lianqiao process), CPU seconds (user+sys of the measured process; the
 # PostgreSQL server's work is not in it) and the ratios; `uptime` before and after, since the machine is shared.
 # usage: bench/load/run.sh [ROWS=1000000] [RUNS=1]     needs python3, sqlite3, psql, /usr/bin/time;
+# SKIP_SQLITE=1 runs the PostgreSQL pair only, SKIP_PG=1 the SQLite pair only.
 # PostgreSQL from $ConnectionStrings__Postgres / PG* (e.g. eval "$(bash .ci/pg-up.sh)"), else PostgreSQL is skipped.
 set -euo pipefail
 ROWS=${1:-1000000}; RUNS=${2:-1}
@@ -26,13 +27,16 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 ASPNETCORE_ENVIRONMENT=Production
 prepare_template() {  # $1 = extra args for lianqiao (--data DIR or --data DIR --db CONN)
   local log=$WORK/serve.log
   $BIN serve --demo --urls http://127.0.0.1:0 "$@" > "$log" 2>&1 & local pid=$!
-  for _ in $(seq 1 120); do grep -q "listening on" "$log" && break; sleep 1; done
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
+  # Seeding the demo city can take minutes on a busy machine.
+  for _ in $(seq 1 600); do grep -q "listening on" "$log" && break; sleep 1; done
   local url; url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | tail -1)
   local key; key=$($BIN admin create-key --user admin "$@" 2>/dev/null | tail -1)
   curl -sf -H "Authorization: Bearer $key" "$url/api/v1/datasets/population-basic/schema" \
     | python3 -c 'import json,sys; s=json.load(sys.stdin)["schema"]; [s.pop(k,None) for k in ("resourceId",)]; print(json.dumps(s))' \
     | curl -sf -X PUT -H "Authorization: Bearer $key" -H 'Content-Type: application/json' --data-binary @- "$url/api/v1/datasets/bench-population/schema" > /dev/null
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  trap - EXIT
 }
 
 measure() {  # label, command…  → appends "label seconds rss_kb cpu_seconds" to $WORK/results.tsv
@@ -48,8 +52,9 @@ echo "before: $(uptime)"
 COLS="id_number text PRIMARY KEY, name text, gender text, birth_date text, phone text, address text, household_id text, updated_at text"
 
 # --- SQLite ---
-rm -rf "$WORK/sqlite-template"; prepare_template --data "$WORK/sqlite-template"
-for r in $(seq 1 "$RUNS"); do
+[ -n "${SKIP_SQLITE:-}" ] || rm -rf "$WORK/sqlite-template"
+[ -n "${SKIP_SQLITE:-}" ] || prepare_template --data "$WORK/sqlite-template"
+for r in $( [ -n "${SKIP_SQLITE:-}" ] || seq 1 "$RUNS"); do
   rm -rf "$WORK/sqlite-run"; cp -r "$WORK/sqlite-template" "$WORK/sqlite-run"
   measure "lianqiao-sqlite" "$BIN" load bench-population "$CSV" --data "$WORK/sqlite-run"
   grep -o '"rowsRead":[0-9]*,"rowsAccepted":[0-9]*,"rowsQuarantined":[0-9]*' "$WORK/out.txt" >&2
@@ -58,7 +63,7 @@ for r in $(seq 1 "$RUNS"); do
 done
 
 # --- PostgreSQL ---
-if [ -n "${PGHOST:-}" ] && command -v psql > /dev/null && psql -Xqc 'select 1' postgres > /dev/null 2>&1; then
+if [ -z "${SKIP_PG:-}" ] && [ -n "${PGHOST:-}" ] && command -v psql > /dev/null && psql -Xqc 'select 1' postgres > /dev/null 2>&1; then
   base="Host=$PGHOST;Port=${PGPORT:-5432};Username=${PGUSER:-postgres};Password=${PGPASSWORD:-}"
   psql -Xq postgres -c "DROP DATABASE IF EXISTS lqbench_tmpl" -c "CREATE DATABASE lqbench_tmpl"
   prepare_template --data "$WORK/pg-data" --db "$base;Database=lqbench_tmpl"
