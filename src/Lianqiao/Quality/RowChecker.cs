@@ -81,6 +81,13 @@ internal sealed class RowChecker
         return issue;
     }
 
+    /// <summary>A passed check: counted, no message built; returns "no error".</summary>
+    static bool Pass(Dimension dimension, QualityTally tally)
+    {
+        tally.Check(dimension, true);
+        return false;
+    }
+
     delegate bool RowRule(object?[] typed, List<RowIssue> issues, QualityTally tally);
 
     static RowRule IdConsistency(RuleSpec rule, int id, int birth, int gender) => (typed, issues, tally) =>
@@ -156,6 +163,7 @@ internal sealed class RowChecker
             switch (rule.Kind)
             {
                 case RuleKinds.Regex:
+                    var mismatch = $"does not match {rule.Pattern}";
                     // Compiled: a load runs one pattern over up to millions of cells, so the compile time is soon repaid.
                     var regex = new Regex(rule.Pattern!, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(100));
                     checks.Add((rule, (raw, _) =>
@@ -163,7 +171,7 @@ internal sealed class RowChecker
                         bool ok;
                         try { ok = regex.IsMatch(raw); }
                         catch (RegexMatchTimeoutException) { ok = false; }
-                        return (ok, null, "格式不符合要求", $"does not match {rule.Pattern}");
+                        return (ok, null, "格式不符合要求", mismatch);
                     }, Dimension.Conformity));
                     break;
                 case RuleKinds.IdNumber:
@@ -184,11 +192,13 @@ internal sealed class RowChecker
                 case RuleKinds.Range:
                     var min = Bound(rule.Min, today);
                     var max = Bound(rule.Max, today);
+                    var outsideZh = $"超出取值范围 [{rule.Min ?? "-∞"}, {rule.Max ?? "+∞"}]";
+                    var outsideEn = $"outside the range [{rule.Min ?? "-inf"}, {rule.Max ?? "+inf"}]";
                     checks.Add((rule, (_, value) =>
                     {
                         var v = Comparable(value);
                         var ok = v is null || ((min is null || Compare(v, min) >= 0) && (max is null || Compare(v, max) <= 0));
-                        return (ok, null, $"超出取值范围 [{rule.Min ?? "-∞"}, {rule.Max ?? "+∞"}]", $"outside the range [{rule.Min ?? "-inf"}, {rule.Max ?? "+inf"}]");
+                        return (ok, null, outsideZh, outsideEn);
                     }, Dimension.Accuracy));
                     break;
                 // unique and reference need other rows: the loader runs them in the database.
@@ -217,10 +227,15 @@ internal sealed class RowChecker
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool Check(string? raw, object?[] typed, List<RowIssue> issues, QualityTally tally)
         {
+            // Messages are built only for a failure: this runs for every cell of a load.
             if (spec.Required)
             {
-                var present = raw is not null;
-                if (Report(requiredRule, spec.Column, present, Dimension.Completeness, tally, issues, $"{spec.Name}为必填项", $"{spec.Column} is required") is not null) return true;
+                if (raw is null)
+                {
+                    Report(requiredRule, spec.Column, false, Dimension.Completeness, tally, issues, $"{spec.Name}为必填项", $"{spec.Column} is required");
+                    return true;
+                }
+                tally.Check(Dimension.Completeness, true);
             }
             if (raw is null) return false;
 
@@ -235,24 +250,23 @@ internal sealed class RowChecker
             if (spec.Length is { } max && type is 'C' or 'M' or 'G' or 'N' or 'Y')
             {
                 var length = type is 'N' or 'Y' ? ValueParser.Digits(raw) : ValueParser.CodePoints(raw);
-                error |= Report(lengthRule, spec.Column, length <= max, Dimension.Accuracy, tally, issues,
+                error |= length <= max ? Pass(Dimension.Accuracy, tally) : Report(lengthRule, spec.Column, false, Dimension.Accuracy, tally, issues,
                     $"{spec.Name}长度 {length} 超过 {max}", $"{spec.Column} has length {length}, more than {max}")?.IsError == true;
             }
             if (spec.Scale is { } scale && value is decimal dec)
             {
-                error |= Report(precisionRule, spec.Column, dec.Scale <= scale, Dimension.Accuracy, tally, issues,
+                error |= dec.Scale <= scale ? Pass(Dimension.Accuracy, tally) : Report(precisionRule, spec.Column, false, Dimension.Accuracy, tally, issues,
                     $"{spec.Name}小数位超过 {scale} 位", $"{spec.Column} has more than {scale} decimal places")?.IsError == true;
             }
             if (codes is not null)
             {
-                error |= Report(codeRule!, spec.Column, codes.Contains(raw), Dimension.Conformity, tally, issues,
+                error |= codes.Contains(raw) ? Pass(Dimension.Conformity, tally) : Report(codeRule!, spec.Column, false, Dimension.Conformity, tally, issues,
                     $"{spec.Name}的值不在代码表 {spec.CodeTable} 中", $"{spec.Column} value is not a code of {spec.CodeTable}")?.IsError == true;
             }
             foreach (var (rule, test, dimension) in checks)
             {
                 var (ok, normalised, zh, en) = test(raw, value!);
-                var issue = Report(rule, spec.Column, ok, dimension, tally, issues, $"{spec.Name}：{zh}", $"{spec.Column}: {en}");
-                error |= issue?.IsError == true;
+                error |= ok ? Pass(dimension, tally) : Report(rule, spec.Column, false, dimension, tally, issues, $"{spec.Name}：{zh}", $"{spec.Column}: {en}")?.IsError == true;
                 // Codes are stored in their canonical form (upper-case X, no +86) so keys and joins agree.
                 if (ok && normalised is string n && value is string) value = n;
             }
