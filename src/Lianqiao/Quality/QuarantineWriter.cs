@@ -6,9 +6,10 @@ namespace Lianqiao.Quality;
 
 /// <summary>
 /// Writes quarantine rows in batches on a connection of its own, so a load's rejects never sit in memory
-/// (and, on PostgreSQL, do not compete with the COPY running on the load's connection).
+/// (and, on PostgreSQL, do not compete with the COPY running on the load's connection). A load that holds
+/// SQLite's one write lock passes its own <paramref name="shared"/> context, so the rows go into its transaction.
 /// </summary>
-internal sealed class QuarantineWriter(IServiceScopeFactory scopes, DatasetLoad load, DateTimeOffset now) : IAsyncDisposable
+internal sealed class QuarantineWriter(IServiceScopeFactory scopes, DatasetLoad load, DateTimeOffset now, LianqiaoDb? shared = null) : IAsyncDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -44,11 +45,16 @@ internal sealed class QuarantineWriter(IServiceScopeFactory scopes, DatasetLoad 
     public async Task FlushAsync(CancellationToken ct)
     {
         if (buffer.Count == 0) return;
-        scope ??= scopes.CreateAsyncScope();
-        var db = scope.Value.ServiceProvider.GetRequiredService<LianqiaoDb>();
+        var db = shared;
+        if (db is null)
+        {
+            scope ??= scopes.CreateAsyncScope();
+            db = scope.Value.ServiceProvider.GetRequiredService<LianqiaoDb>();
+        }
         db.AddRange(buffer);
         await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        // Only these rows: a shared context also tracks the load itself.
+        foreach (var row in buffer) db.Entry(row).State = Microsoft.EntityFrameworkCore.EntityState.Detached;
         buffer.Clear();
     }
 

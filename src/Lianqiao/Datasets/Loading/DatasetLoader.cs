@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Lianqiao.Data;
 using Lianqiao.Datasets.Storage;
 using Lianqiao.Quality;
@@ -24,10 +25,22 @@ public static class LoadModes
     public static readonly string[] All = [Append, Upsert, Replace, Delete];
 }
 
+/// <summary>What to load where. A file by default; <see cref="Rows"/> instead for rows that do not come from a file.</summary>
 /// <param name="ColumnMap">File header → schema column chosen in the load wizard; an empty value ignores that file column.</param>
 /// <param name="LoadId">The id the load will have, when the caller must know it before the load starts (the wizard's progress page).</param>
 internal sealed record LoadRequest(string ResourceId, string Mode, string Format, string FilePath, string? FileName, long FileBytes, string ActorId, string ActorName,
-    IReadOnlyDictionary<string, string>? ColumnMap = null, Guid? LoadId = null);
+    IReadOnlyDictionary<string, string>? ColumnMap = null, Guid? LoadId = null)
+{
+    /// <summary>When set, the rows to load (and <see cref="FilePath"/> is not read).</summary>
+    public RowStream? Rows { get; init; }
+
+    /// <summary>
+    /// A load of rows from anywhere (e.g. an exchange connector reading a database): the same checks, quarantine,
+    /// report and atomic commit as a file. <paramref name="sourceName"/> is shown where a file name would be.
+    /// </summary>
+    public static LoadRequest FromRows(string resourceId, string mode, RowStream rows, string sourceName, string actorId, string actorName) =>
+        new(resourceId, mode, LoadFormats.Rows, "", sourceName, 0, actorId, actorName) { Rows = rows };
+}
 
 internal sealed record LoadProgress(long Rows, double Fraction);
 
@@ -214,8 +227,8 @@ internal sealed partial class DatasetLoader(
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Load {LoadId} finished: {Read} read, {Accepted} accepted, {Quarantined} quarantined")]
     partial void LogFinished(Guid loadId, long read, long accepted, long quarantined);
 
-    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Load {LoadId} phases: read+check+stage {StageMs} ms, set checks {ChecksMs} ms, merge {MergeMs} ms")]
-    partial void LogPhases(Guid loadId, long stageMs, long checksMs, long mergeMs);
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Load {LoadId} phases ({Path}): read+check+write {WriteMs} ms, set checks {ChecksMs} ms, merge+commit {MergeMs} ms")]
+    partial void LogPhases(Guid loadId, string path, long writeMs, long checksMs, long mergeMs);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Load {LoadId} failed")]
     partial void LogFailed(Exception ex, Guid loadId);
@@ -232,6 +245,15 @@ internal sealed partial class DatasetLoader(
         DbConnection conn = default!;
         DbTransaction? tx;
         QuarantineWriter quarantine = default!;
+        // Where the accepted rows wait for the set-based checks: the staging table (rows keyed by "_line"),
+        // or, when writing directly, the resource table itself (rows keyed by "_seq" = seqBase + line).
+        bool direct;
+        long seqBase;
+        string Rows => SqlDialect.Q(direct ? table.TableName : stg);
+        string LineColumn => direct ? "\"_seq\"" : "\"_line\"";
+        long LineOffset => direct ? seqBase : 0;
+        /// <summary>The file line of a row of <see cref="Rows"/> aliased <paramref name="alias"/>.</summary>
+        string Line(string alias) => direct ? $"({alias}.\"_seq\" - {seqBase})" : $"{alias}.\"_line\"";
 
         public async Task ExecuteAsync(CancellationToken ct)
         {
@@ -243,24 +265,18 @@ internal sealed partial class DatasetLoader(
 
             await db.Database.OpenConnectionAsync(ct);
             conn = db.Database.GetDbConnection();
-            await using var quarantineWriter = new QuarantineWriter(owner.Scopes, load, owner.Time.GetUtcNow());
-            quarantine = quarantineWriter;
             try
             {
                 var clock = Stopwatch.StartNew();
-                using (var source = RowSource.Open(request.FilePath, request.Format, fullSchema))
-                {
-                    var map = MapHeader(source.Header);
-                    await ExecAsync(StagingDdl(), ct);
-                    await StageAsync(source, map, checker, ct);
-                }
-                await quarantine.FlushAsync(ct);
-                var staged = clock.ElapsedMilliseconds;
-                await SetChecksAsync(ct);
-                await quarantine.FlushAsync(ct);
-                var checkedAt = clock.ElapsedMilliseconds;
-                await MergeAsync(ct);
-                owner.LogPhases(load.Id, staged, checkedAt - staged, clock.ElapsedMilliseconds - checkedAt);
+                using var source = RowSource.Open(request, fullSchema);
+                var map = MapHeader(source.Header);
+                direct = source.MaxLine is not null && await TargetIsEmptyAsync(ct);
+                // On SQLite the direct load holds the database's one write lock until it commits, so its rejects are
+                // written inside its transaction; otherwise on a connection of their own (PostgreSQL: beside the COPY).
+                await using var quarantineWriter = new QuarantineWriter(owner.Scopes, load, owner.Time.GetUtcNow(), direct && !sql.IsPostgres ? db : null);
+                quarantine = quarantineWriter;
+                if (direct) await LoadDirectlyAsync(source, map, checker, source.MaxLine!.Value, clock, ct);
+                else await StageAndMergeAsync(source, map, checker, clock, ct);
             }
             finally
             {
@@ -275,6 +291,84 @@ internal sealed partial class DatasetLoader(
                 }
                 await db.Database.CloseConnectionAsync();
             }
+        }
+
+        /// <summary>
+        /// The direct path applies when the resource table has no rows at all (not even tombstones): nothing can be
+        /// overwritten or deleted, so the rows can go straight into it. Delete files always stage.
+        /// Nobody else writes the table meanwhile: loads hold the resource's lock, and corrections need stored rows.
+        /// </summary>
+        async Task<bool> TargetIsEmptyAsync(CancellationToken ct) =>
+            !deleting && await ScalarAsync($"SELECT CASE WHEN EXISTS (SELECT 1 FROM {SqlDialect.Q(table.TableName)}) THEN 1 ELSE 0 END", ct) == 0;
+
+        /// <summary>
+        /// Into an empty table: rows are written once, straight into the resource table, inside the one transaction
+        /// that also runs the set checks and commits the load. The random-order key index is dropped first and built
+        /// by one sort at the end (several times faster than inserting 1M keys one by one); building it is also the
+        /// within-file uniqueness check. Readers see the empty table until the commit (on PostgreSQL they wait for it,
+        /// because the index is dropped under an exclusive lock); a failure or a killed process rolls everything back.
+        /// </summary>
+        async Task LoadDirectlyAsync(RowSource source, int[] map, RowChecker checker, long maxLine, Stopwatch clock, CancellationToken ct)
+        {
+            // The change numbers are taken up front, one per possible line, in a short transaction of their own, so the
+            // counter row is not locked for the whole load. Safe for since= readers: nobody else can write this table
+            // before we commit, so no reader can see a later number of it first. Unused numbers are only gaps.
+            seqBase = await ReserveAsync(maxLine, ct);
+            await ExecAsync(RejectsDdl(), ct);
+            var keys = schema.KeyColumns.Select(c => c.Column).ToList();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            tx = transaction.GetDbTransaction();
+            try
+            {
+                if (keys.Count > 0) await ExecAsync($"DROP INDEX IF EXISTS {SqlDialect.Q(SqlDialect.KeyIndex(table.TableName))};", ct);
+                await using (IStager writer = sql.IsPostgres
+                    ? new PgStager((NpgsqlConnection)conn, table.TableName, schema, "_seq", seqBase, load.Id.ToString())
+                    : new SqliteStager((Microsoft.Data.Sqlite.SqliteConnection)conn, (Microsoft.Data.Sqlite.SqliteTransaction)tx, "main." + SqlDialect.Q(table.TableName), schema, "_seq", seqBase, load.Id.ToString()))
+                {
+                    await ReadAsync(source, map, checker, writer, maxLine, ct);
+                }
+                await quarantine.FlushAsync(ct);
+                var written = clock.ElapsedMilliseconds;
+                await SetChecksAsync(ct);
+                await quarantine.FlushAsync(ct);
+                var checkedAt = clock.ElapsedMilliseconds;
+                load.RowsInserted = load.RowsAccepted;
+                await FinishAsync(transaction, load.RowsAccepted, ct);
+                owner.LogPhases(load.Id, "direct", written, checkedAt - written, clock.ElapsedMilliseconds - checkedAt);
+            }
+            catch
+            {
+                // Reset the tracked load so the failure path's update is not mixed with half-applied counts.
+                db.Entry(load).State = EntityState.Unchanged;
+                throw;
+            }
+            finally
+            {
+                tx = null;
+            }
+        }
+
+        /// <summary>
+        /// Into a table with rows: stage the good rows in a temporary table (binary COPY on PostgreSQL, a prepared
+        /// insert on SQLite), run the set checks there, then merge in one short transaction. Until that commit the
+        /// resource table is untouched.
+        /// </summary>
+        async Task StageAndMergeAsync(RowSource source, int[] map, RowChecker checker, Stopwatch clock, CancellationToken ct)
+        {
+            await ExecAsync(StagingDdl() + RejectsDdl(), ct);
+            await using (IStager stager = sql.IsPostgres
+                ? new PgStager((NpgsqlConnection)conn, stg, schema, "_line", 0, null)
+                : new SqliteStager((Microsoft.Data.Sqlite.SqliteConnection)conn, null, "temp." + SqlDialect.Q(stg), schema, "_line", 0, null))
+            {
+                await ReadAsync(source, map, checker, stager, long.MaxValue, ct);
+            }
+            await quarantine.FlushAsync(ct);
+            var staged = clock.ElapsedMilliseconds;
+            await SetChecksAsync(ct);
+            await quarantine.FlushAsync(ct);
+            var checkedAt = clock.ElapsedMilliseconds;
+            await MergeAsync(ct);
+            owner.LogPhases(load.Id, "staged", staged, checkedAt - staged, clock.ElapsedMilliseconds - checkedAt);
         }
 
         async Task<Dictionary<string, IReadOnlySet<string>>> CodeTablesAsync(CancellationToken ct)
@@ -329,50 +423,94 @@ internal sealed partial class DatasetLoader(
         string StagingDdl()
         {
             var cols = string.Concat(schema.Columns.Select(c => ", " + SqlDialect.Q(c.Column) + " " + sql.SqlType(SqlDialect.StorageClass(c.Type))));
-            var temp = sql.IsPostgres ? "CREATE TEMP TABLE" : "CREATE TEMP TABLE";
-            return $"{temp} {SqlDialect.Q(stg)} (\"_line\" bigint NOT NULL{cols}); {temp} {SqlDialect.Q(rej)} (\"_line\" bigint PRIMARY KEY);";
+            return $"CREATE TEMP TABLE {SqlDialect.Q(stg)} (\"_line\" bigint NOT NULL{cols});";
         }
 
-        async Task StageAsync(RowSource source, int[] map, RowChecker checker, CancellationToken ct)
+        /// <summary>The lines a set check rejects, collected before they are moved to quarantine.</summary>
+        string RejectsDdl() => $"CREATE TEMP TABLE {SqlDialect.Q(rej)} (\"_line\" bigint PRIMARY KEY);";
+
+        /// <summary>A checked record on its way to the writer: accepted values, quarantine entry, or both (a warning).</summary>
+        readonly record struct Checked(long Line, object?[]? Values, RowIssue[]? Issues, string? Raw);
+
+        /// <summary>
+        /// Reads, checks and writes every record; rejects go to quarantine as they are found. Two stages on two threads:
+        /// reading and checking (CPU only, no database) feed the writer (the only one using the connection) through a
+        /// short queue of batches, so the two overlap and memory stays flat whatever the file's size.
+        /// </summary>
+        async Task ReadAsync(RowSource source, int[] map, RowChecker checker, IStager writer, long maxLine, CancellationToken ct)
         {
-            var width = schema.Columns.Count;
-            var raw = new string?[width];
-            var typed = new object?[width];
-            var issues = new List<RowIssue>();
-            await using IStager stager = sql.IsPostgres
-                ? new PgStager((NpgsqlConnection)conn, stg, schema)
-                : new SqliteStager((Microsoft.Data.Sqlite.SqliteConnection)conn, stg, schema);
-            var header = source.Header;
-            long read = 0, accepted = 0, quarantined = 0, warned = 0;
-            while (true)
+            var queue = Channel.CreateBounded<List<Checked>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var reading = Task.Run(() => CheckAllAsync(source, map, checker, queue.Writer, maxLine, stop.Token), CancellationToken.None);
+            try
             {
-                if (!source.Read()) break;
-                ct.ThrowIfCancellationRequested();
-                read++;
-                var error = CheckRow(source, header, map, checker, raw, typed, issues);
-                if (error)
+                await foreach (var batch in queue.Reader.ReadAllAsync(ct))
                 {
-                    quarantined++;
-                    await quarantine.AddAsync(source.Line, issues, RawJson(source, header), kept: false, ct);
-                }
-                else
-                {
-                    accepted++;
-                    stager.Add(source.Line, typed);
-                    if (issues.Count > 0)
+                    foreach (var row in batch)
                     {
-                        warned++;
-                        await quarantine.AddAsync(source.Line, issues, RawJson(source, header), kept: true, ct);
+                        if (row.Values is not null) writer.Add(row.Line, row.Values);
+                        if (row.Issues is not null) await quarantine.AddAsync(row.Line, row.Issues, row.Raw!, kept: row.Values is not null, ct);
                     }
                 }
-                if ((read & 8191) == 0) progress?.Report(new LoadProgress(read, source.Fraction));
             }
-            await stager.CompleteAsync(ct);
-            progress?.Report(new LoadProgress(read, 1));
-            load.RowsRead = read;
-            load.RowsAccepted = accepted;
-            load.RowsQuarantined = quarantined;
-            load.RowsWarned = warned;
+            catch
+            {
+                await stop.CancelAsync();
+                try
+                {
+                    await reading;
+                }
+                catch (Exception)
+                {
+                    // The writer's error is the one to report; the reader was only stopped because of it.
+                }
+                throw;
+            }
+            // The reader's own error (a malformed file), if any; the counts are set here, on the writer's side, so
+            // the load entity is only ever touched by one thread.
+            (load.RowsRead, load.RowsAccepted, load.RowsQuarantined, load.RowsWarned) = await reading;
+            await writer.CompleteAsync(ct);
+        }
+
+        async Task<(long Read, long Accepted, long Quarantined, long Warned)> CheckAllAsync(RowSource source, int[] map, RowChecker checker, ChannelWriter<List<Checked>> queue, long maxLine, CancellationToken ct)
+        {
+            // Small batches in a short queue: about a thousand rows in flight, so they rarely outlive a young-generation GC.
+            const int BatchRows = 256;
+            try
+            {
+                var width = schema.Columns.Count;
+                var raw = new string?[width];
+                var issues = new List<RowIssue>();
+                var header = source.Header;
+                long read = 0, accepted = 0, quarantined = 0, warned = 0;
+                var batch = new List<Checked>(BatchRows);
+                while (source.Read())
+                {
+                    // The change numbers were reserved for maxLine lines; a source that lied about its size must not reuse others'.
+                    if (source.Line > maxLine) throw new InvalidOperationException($"The source has more than the {maxLine} lines it announced.");
+                    read++;
+                    var typed = new object?[width];
+                    var error = CheckRow(source, header, map, checker, raw, typed, issues);
+                    if (error) quarantined++;
+                    else accepted++;
+                    if (!error && issues.Count > 0) warned++;
+                    batch.Add(new Checked(source.Line, error ? null : typed,
+                        issues.Count > 0 ? [.. issues] : null, issues.Count > 0 ? RawJson(source, header) : null));
+                    if (batch.Count == BatchRows)
+                    {
+                        await queue.WriteAsync(batch, ct);
+                        batch = new List<Checked>(BatchRows);
+                        progress?.Report(new LoadProgress(read, source.Fraction));
+                    }
+                }
+                if (batch.Count > 0) await queue.WriteAsync(batch, ct);
+                progress?.Report(new LoadProgress(read, 1));
+                return (read, accepted, quarantined, warned);
+            }
+            finally
+            {
+                queue.TryComplete();
+            }
         }
 
         /// <summary>One record: cells into schema order, structure check, then the row rules. Synchronous and optimised at once: it runs per row.</summary>
@@ -421,26 +559,42 @@ internal sealed partial class DatasetLoader(
             return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
         }
 
-        /// <summary>Rules over many rows, in SQL against the staging table: within-load and stored uniqueness, references.</summary>
+
+        /// <summary>
+        /// Rules over many rows, in SQL against <see cref="Rows"/>: within-load and stored uniqueness, references.
+        /// On the direct path the table held nothing before, so there is nothing stored to compare with.
+        /// </summary>
         async Task SetChecksAsync(CancellationToken ct)
         {
-            if (sql.IsPostgres) await ExecAsync($"ANALYZE {SqlDialect.Q(stg)};", ct);
+            if (sql.IsPostgres && !direct) await ExecAsync($"ANALYZE {SqlDialect.Q(stg)};", ct);
             var keys = schema.KeyColumns.Select(c => c.Column).ToList();
             var T = SqlDialect.Q(table.TableName);
-            var S = SqlDialect.Q(stg);
+            var S = Rows;
             if (keys.Count > 0)
             {
-                await ExecAsync($"CREATE INDEX {SqlDialect.Q("ix_" + stg)} ON {S} ({SqlDialect.List(keys)});", ct);
-                var staged = await CountStagedAsync(ct);
-                var dup = await RejectAsync(
-                    $"SELECT \"_line\" FROM (SELECT \"_line\", row_number() OVER (PARTITION BY {SqlDialect.List(keys)} ORDER BY \"_line\") AS rn FROM {S}) d WHERE rn > 1",
-                    RuleKinds.Unique, RuleSeverity.Error, keys[0], "主键在本次导入中重复", "the key repeats an earlier row of this file", ct);
-                long stored = 0;
-                if (request.Mode == LoadModes.Append)
+                var staged = load.RowsAccepted;
+                long dup = 0, stored = 0;
+                var keyDuplicate = (RuleKinds.Unique, RuleSeverity.Error, keys[0], "主键在本次导入中重复", "the key repeats an earlier row of this file");
+                if (direct)
                 {
-                    stored = await RejectAsync(
-                        $"SELECT s.\"_line\" FROM {S} s WHERE EXISTS (SELECT 1 FROM {T} t WHERE {Match(keys, "t", "s")} AND NOT t.\"_deleted\")",
-                        RuleKinds.Unique, RuleSeverity.Error, keys[0], "主键与已有数据重复（追加模式）", "the key already exists (append mode); use upsert to update", ct);
+                    // Building the unique index is the check; only when it fails are the repeats looked for and removed.
+                    var create = SqlDialect.CreateKeyIndex(table.TableName, keys);
+                    if (!await TryExecAsync(create, ct))
+                    {
+                        dup = await RejectAsync(Repeats(keys, null), keyDuplicate, ct);
+                        await ExecAsync(create, ct);
+                    }
+                }
+                else
+                {
+                    await ExecAsync($"CREATE INDEX {SqlDialect.Q("ix_" + stg)} ON {S} ({SqlDialect.List(keys)});", ct);
+                    dup = await RejectAsync(Repeats(keys, null), keyDuplicate, ct);
+                    if (request.Mode == LoadModes.Append)
+                    {
+                        stored = await RejectAsync(
+                            $"SELECT {Line("s")} FROM {S} s WHERE EXISTS (SELECT 1 FROM {T} t WHERE {Match(keys, "t", "s")} AND NOT t.\"_deleted\")",
+                            (RuleKinds.Unique, RuleSeverity.Error, keys[0], "主键与已有数据重复（追加模式）", "the key already exists (append mode); use upsert to update"), ct);
+                    }
                 }
                 tally.CheckMany(Dimension.Accuracy, staged, dup + stored);
             }
@@ -451,17 +605,16 @@ internal sealed partial class DatasetLoader(
             foreach (var (rule, columns) in uniques)
             {
                 if (columns.SequenceEqual(keys)) continue;
-                var notNull = string.Join(" AND ", columns.Select(c => $"{SqlDialect.Q(c)} IS NOT NULL"));
-                var staged = await CountStagedAsync(ct);
-                var n = await RejectAsync(
-                    $"SELECT \"_line\" FROM (SELECT \"_line\", row_number() OVER (PARTITION BY {SqlDialect.List(columns)} ORDER BY \"_line\") AS rn FROM {S} WHERE {notNull}) d WHERE rn > 1",
-                    RuleKinds.Unique, rule.Severity, columns[0], rule.Message ?? "值在本次导入中重复", "the value repeats an earlier row of this file", ct);
-                if (request.Mode != LoadModes.Replace)
+                var notNull = string.Join(" AND ", columns.Select(c => $"x.{SqlDialect.Q(c)} IS NOT NULL"));
+                var staged = load.RowsAccepted;
+                var n = await RejectAsync(Repeats(columns, notNull),
+                    (RuleKinds.Unique, rule.Severity, columns[0], rule.Message ?? "值在本次导入中重复", "the value repeats an earlier row of this file"), ct);
+                if (request.Mode != LoadModes.Replace && !direct)
                 {
                     var otherRow = keys.Count > 0 ? $" AND NOT ({Match(keys, "t", "s")})" : "";
                     n += await RejectAsync(
-                        $"SELECT s.\"_line\" FROM {S} s WHERE {string.Join(" AND ", columns.Select(c => $"s.{SqlDialect.Q(c)} IS NOT NULL"))} AND EXISTS (SELECT 1 FROM {T} t WHERE {Match(columns, "t", "s")} AND NOT t.\"_deleted\"{otherRow})",
-                        RuleKinds.Unique, rule.Severity, columns[0], rule.Message ?? "值与已有数据重复", "the value already exists in stored rows", ct);
+                        $"SELECT {Line("s")} FROM {S} s WHERE {string.Join(" AND ", columns.Select(c => $"s.{SqlDialect.Q(c)} IS NOT NULL"))} AND EXISTS (SELECT 1 FROM {T} t WHERE {Match(columns, "t", "s")} AND NOT t.\"_deleted\"{otherRow})",
+                        (RuleKinds.Unique, rule.Severity, columns[0], rule.Message ?? "值与已有数据重复", "the value already exists in stored rows"), ct);
                 }
                 tally.CheckMany(Dimension.Accuracy, staged, n);
             }
@@ -474,33 +627,37 @@ internal sealed partial class DatasetLoader(
                 if (target is null || !DatasetStore.ColumnsOf(target).Any(c => c.Column == rule.RefColumn))
                     throw new LoadRefusedException(400, "reference-target-missing", "引用的资源尚无数据表或没有该列",
                         $"The reference target {rule.Resource}.{rule.RefColumn} has no table or no such column.");
-                var staged = await CountStagedAsync(ct);
+                var staged = load.RowsAccepted;
                 var R = SqlDialect.Q(target.TableName);
                 var c = SqlDialect.Q(column);
                 var n = await RejectAsync(
-                    $"SELECT s.\"_line\" FROM {S} s WHERE s.{c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {R} r WHERE r.{SqlDialect.Q(rule.RefColumn!)} = s.{c} AND NOT r.\"_deleted\")",
-                    RuleKinds.Reference, rule.Severity, column, rule.Message ?? $"在资源 {rule.Resource} 中找不到该值", $"no row of {rule.Resource} has this {rule.RefColumn}", ct);
+                    $"SELECT {Line("s")} FROM {S} s WHERE s.{c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {R} r WHERE r.{SqlDialect.Q(rule.RefColumn!)} = s.{c} AND NOT r.\"_deleted\")",
+                    (RuleKinds.Reference, rule.Severity, column, rule.Message ?? $"在资源 {rule.Resource} 中找不到该值", $"no row of {rule.Resource} has this {rule.RefColumn}"), ct);
                 tally.CheckMany(Dimension.Consistency, staged, n);
             }
         }
 
+        /// <summary>Lines of <see cref="Rows"/> whose <paramref name="columns"/> repeat an earlier line's (the first one stays).</summary>
+        string Repeats(IReadOnlyList<string> columns, string? where) =>
+            $"SELECT d.l FROM (SELECT {Line("x")} AS l, row_number() OVER (PARTITION BY {SqlDialect.List(columns, "x.")} ORDER BY x.{LineColumn}) AS rn FROM {Rows} x{(where is null ? "" : " WHERE " + where)}) d WHERE d.rn > 1";
+
         static string Match(IEnumerable<string> columns, string a, string b) =>
             string.Join(" AND ", columns.Select(c => $"{a}.{SqlDialect.Q(c)} = {b}.{SqlDialect.Q(c)}"));
 
-        async Task<long> CountStagedAsync(CancellationToken ct) => await ScalarAsync($"SELECT count(*) FROM {SqlDialect.Q(stg)}", ct);
-
-        /// <summary>Moves the staged rows the query selects to quarantine (errors) or flags them (warnings).</summary>
-        async Task<long> RejectAsync(string selectLines, string rule, string severity, string? column, string zh, string en, CancellationToken ct)
+        /// <summary>Moves the rows of <see cref="Rows"/> the query selects to quarantine (errors) or flags them (warnings).</summary>
+        async Task<long> RejectAsync(string selectLines, (string Rule, string Severity, string? Column, string Zh, string En) why, CancellationToken ct)
         {
             var R = SqlDialect.Q(rej);
-            var S = SqlDialect.Q(stg);
+            var S = Rows;
+            var (rule, severity, column, zh, en) = why;
             await ExecAsync($"DELETE FROM {R};", ct);
             var n = await ExecAsync($"INSERT INTO {R} (\"_line\") {selectLines};", ct);
             if (n <= 0) return 0;
             tally.Fail(rule, severity, n);
             var issue = new RowIssue(rule, column, severity, zh, en);
             var cols = schema.Columns;
-            await using (var cmd = Command($"SELECT s.* FROM {S} s WHERE s.\"_line\" IN (SELECT \"_line\" FROM {R}) ORDER BY s.\"_line\""))
+            var picked = $"{LineColumn} IN (SELECT \"_line\" + {LineOffset} FROM {R})";
+            await using (var cmd = Command($"SELECT {Line("s")}, {SqlDialect.List(cols.Select(c => c.Column), "s.")} FROM {S} s WHERE s.{picked} ORDER BY 1"))
             await using (var reader = await cmd.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
@@ -512,7 +669,8 @@ internal sealed partial class DatasetLoader(
             }
             if (severity == RuleSeverity.Error)
             {
-                await ExecAsync($"DELETE FROM {S} WHERE \"_line\" IN (SELECT \"_line\" FROM {R});", ct);
+                // On the direct path these rows were never visible to anyone, so they simply go (no tombstones).
+                await ExecAsync($"DELETE FROM {S} WHERE {picked};", ct);
                 load.RowsAccepted -= n;
                 load.RowsQuarantined += n;
             }
@@ -523,7 +681,7 @@ internal sealed partial class DatasetLoader(
             return n;
         }
 
-        /// <summary>The one transaction that makes the load visible: tombstones, inserts, updates, the load's status, the lock.</summary>
+        /// <summary>The one transaction that makes a staged load visible: tombstones, inserts, updates, the load's status, the lock.</summary>
         async Task MergeAsync(CancellationToken ct)
         {
             var T = SqlDialect.Q(table.TableName);
@@ -576,18 +734,7 @@ internal sealed partial class DatasetLoader(
                 }
 
                 var live = await ScalarAsync($"SELECT count(*) FROM {T} WHERE NOT \"_deleted\"", ct);
-                var now = owner.Time.GetUtcNow();
-                tally.CheckMany(Dimension.Timeliness, 1, OnTime(table.LastSuccessAt, now) ? 0 : 1);
-                await VolumeCheck.ApplyAsync(db, fullSchema, load, tally, ct);
-                load.Report = JsonSerializer.Serialize(tally.Report(), QuarantineWriter.Json);
-                load.Status = LoadStatus.Succeeded;
-                load.FinishedAt = now;
-                load.HeartbeatAt = now;
-                await db.SaveChangesAsync(ct);
-                await db.Set<DatasetTable>().Where(t => t.ResourceId == table.ResourceId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.RunningLoadId, (Guid?)null).SetProperty(t => t.LastSuccessAt, now)
-                        .SetProperty(t => t.LiveRows, live).SetProperty(t => t.OverdueDays, 0), ct);
-                await transaction.CommitAsync(ct);
+                await FinishAsync(transaction, live, ct);
             }
             catch
             {
@@ -601,10 +748,28 @@ internal sealed partial class DatasetLoader(
             }
         }
 
+        /// <summary>The end of both paths, inside their transaction: the report, the load's status, the registry, the commit.</summary>
+        async Task FinishAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, long live, CancellationToken ct)
+        {
+            var now = owner.Time.GetUtcNow();
+            tally.CheckMany(Dimension.Timeliness, 1, OnTime(table.LastSuccessAt, now) ? 0 : 1);
+            await VolumeCheck.ApplyAsync(db, fullSchema, load, tally, ct);
+            load.Report = JsonSerializer.Serialize(tally.Report(), QuarantineWriter.Json);
+            load.Status = LoadStatus.Succeeded;
+            load.FinishedAt = now;
+            load.HeartbeatAt = now;
+            await db.SaveChangesAsync(ct);
+            await db.Set<DatasetTable>().Where(t => t.ResourceId == table.ResourceId)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.RunningLoadId, (Guid?)null).SetProperty(t => t.LastSuccessAt, now)
+                    .SetProperty(t => t.LiveRows, live).SetProperty(t => t.OverdueDays, 0), ct);
+            await transaction.CommitAsync(ct);
+        }
+
         /// <summary>时效性: on time when the previous successful load is within the declared cycle (or there was none).</summary>
         bool OnTime(DateTimeOffset? last, DateTimeOffset now) =>
             last is null || Timeliness.CycleDays(fullSchema.UpdateCycle) is not { } days || (now - last.Value).TotalDays <= days;
 
+        /// <summary>Takes <paramref name="count"/> change numbers; returns the one before the first, so row n gets base + n.</summary>
         async Task<long> ReserveAsync(long count, CancellationToken ct) =>
             await DatasetStore.ReserveSequenceAsync(conn, tx, count, ct) - count;
 
@@ -624,6 +789,25 @@ internal sealed partial class DatasetLoader(
             return await cmd.ExecuteNonQueryAsync(ct);
         }
 
+        /// <summary>Runs a statement that may break a unique constraint; false (and the transaction still usable) if it did.</summary>
+        async Task<bool> TryExecAsync(string text, CancellationToken ct)
+        {
+            // PostgreSQL aborts the whole transaction on an error, so the attempt runs in a savepoint; SQLite undoes the statement only.
+            if (sql.IsPostgres) await ExecAsync("SAVEPOINT try_unique;", ct);
+            try
+            {
+                await ExecAsync(text, ct);
+                if (sql.IsPostgres) await ExecAsync("RELEASE SAVEPOINT try_unique;", ct);
+                return true;
+            }
+            catch (DbException ex) when (ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }
+                || ex is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 /* SQLITE_CONSTRAINT */ })
+            {
+                if (sql.IsPostgres) await ExecAsync("ROLLBACK TO SAVEPOINT try_unique;", ct);
+                return false;
+            }
+        }
+
         async Task<long> ScalarAsync(string text, CancellationToken ct, params (string Name, object? Value)[] parameters)
         {
             await using var cmd = Command(text, parameters);
@@ -632,21 +816,28 @@ internal sealed partial class DatasetLoader(
     }
 }
 
-/// <summary>Writes staged rows into the load's temporary table.</summary>
+/// <summary>Writes accepted rows into a table: the load's staging table, or the resource table on the direct path.</summary>
 internal interface IStager : IAsyncDisposable
 {
     void Add(long line, object?[] values);
     Task CompleteAsync(CancellationToken ct);
 }
 
-/// <summary>Binary COPY: the fastest way into PostgreSQL, and it streams.</summary>
+/// <summary>
+/// Binary COPY: the fastest way into PostgreSQL, and it streams. Each row gets <c>lineColumn = offset + line</c>
+/// ("_line" when staging, "_seq" when writing the resource table) and, when given, the load id.
+/// </summary>
 internal sealed class PgStager : IStager
 {
     readonly NpgsqlBinaryImporter importer;
     readonly NpgsqlDbType[] types;
+    readonly long offset;
+    readonly string? loadId;
 
-    public PgStager(NpgsqlConnection conn, string table, TableSchema schema)
+    public PgStager(NpgsqlConnection conn, string table, TableSchema schema, string lineColumn, long offset, string? loadId)
     {
+        this.offset = offset;
+        this.loadId = loadId;
         types = schema.Columns.Select(c => SqlDialect.StorageClass(c.Type) switch
         {
             "text" => NpgsqlDbType.Text,
@@ -659,18 +850,31 @@ internal sealed class PgStager : IStager
             var t => throw new InvalidOperationException(t),
         }).ToArray();
         var cols = SqlDialect.List(schema.Columns.Select(c => c.Column));
-        importer = conn.BeginBinaryImport($"COPY {SqlDialect.Q(table)} (\"_line\", {cols}) FROM STDIN (FORMAT BINARY)");
+        var lead = SqlDialect.Q(lineColumn) + (loadId is null ? "" : ", \"_load_id\"");
+        importer = conn.BeginBinaryImport($"COPY {SqlDialect.Q(table)} ({lead}, {cols}) FROM STDIN (FORMAT BINARY)");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(long line, object?[] values)
     {
         importer.StartRow();
-        importer.Write(line, NpgsqlDbType.Bigint);
+        importer.Write(offset + line, NpgsqlDbType.Bigint);
+        if (loadId is not null) importer.Write(loadId, NpgsqlDbType.Text);
         for (var i = 0; i < types.Length; i++)
         {
-            if (values[i] is null) importer.WriteNull();
-            else importer.Write(values[i], types[i]);
+            // Typed writes: the object overload looks up a converter for every value.
+            switch (values[i])
+            {
+                case null: importer.WriteNull(); break;
+                case string s: importer.Write(s, types[i]); break;
+                case DateOnly d: importer.Write(d, types[i]); break;
+                case DateTime t: importer.Write(t, types[i]); break;
+                case long l: importer.Write(l, types[i]); break;
+                case double f: importer.Write(f, types[i]); break;
+                case decimal m: importer.Write(m, types[i]); break;
+                case bool b: importer.Write(b, types[i]); break;
+                case var v: importer.Write(v, types[i]); break;
+            }
         }
     }
 
@@ -683,61 +887,97 @@ internal sealed class PgStager : IStager
     public ValueTask DisposeAsync() => importer.DisposeAsync();
 }
 
-/// <summary>One prepared insert, reused for every row, in a deferred transaction that only touches the temp database.</summary>
+/// <summary>
+/// One insert statement prepared once and stepped per row through SQLite's own API: binding by position, straight
+/// from the values, costs a fraction of a command execution (which looks every parameter up by name each time).
+/// Staging runs in a deferred transaction of its own that only touches the temp database (other writers of the
+/// main file are not held up); the direct path passes the load's transaction, which the statement joins because it
+/// runs on the same connection.
+/// </summary>
 internal sealed class SqliteStager : IStager
 {
+    readonly Microsoft.Data.Sqlite.SqliteConnection conn;
     readonly Microsoft.Data.Sqlite.SqliteTransaction transaction;
-    readonly Microsoft.Data.Sqlite.SqliteCommand insert;
-    readonly Microsoft.Data.Sqlite.SqliteParameter[] parameters;
+    readonly bool ownTransaction;
+    readonly SQLitePCL.sqlite3_stmt insert;
+    readonly long offset;
+    readonly int first;
+    readonly char[] text = new char[64];
     bool done;
 
-    public SqliteStager(Microsoft.Data.Sqlite.SqliteConnection conn, string table, TableSchema schema)
+    /// <param name="table">Qualified and quoted: temp."stg_…" or main."ds_…".</param>
+    public SqliteStager(Microsoft.Data.Sqlite.SqliteConnection conn, Microsoft.Data.Sqlite.SqliteTransaction? transaction, string table,
+        TableSchema schema, string lineColumn, long offset, string? loadId)
     {
-        // Deferred: staging writes only the temp database, so other writers of the main file are not held up.
-        transaction = conn.BeginTransaction(deferred: true);
-        insert = conn.CreateCommand();
-        insert.Transaction = transaction;
-        var names = schema.Columns.Select((_, i) => "@p" + i).ToList();
-        insert.CommandText = $"INSERT INTO temp.{SqlDialect.Q(table)} (\"_line\", {SqlDialect.List(schema.Columns.Select(c => c.Column))}) VALUES (@line, {string.Join(", ", names)})";
-        parameters = new Microsoft.Data.Sqlite.SqliteParameter[names.Count + 1];
-        parameters[0] = insert.Parameters.Add("@line", Microsoft.Data.Sqlite.SqliteType.Integer);
-        for (var i = 0; i < names.Count; i++) parameters[i + 1] = insert.Parameters.Add(names[i], Microsoft.Data.Sqlite.SqliteType.Text);
-        // Types per value: the Text default above is only a placeholder.
-        foreach (var p in parameters.Skip(1)) p.ResetSqliteType();
-        insert.Prepare();
+        this.conn = conn;
+        this.offset = offset;
+        ownTransaction = transaction is null;
+        this.transaction = transaction ?? conn.BeginTransaction(deferred: true);
+        var lead = SqlDialect.Q(lineColumn) + (loadId is null ? "" : ", \"_load_id\"");
+        var marks = string.Join(", ", Enumerable.Repeat("?", schema.Columns.Count + (loadId is null ? 1 : 2)));
+        var sql = $"INSERT INTO {table} ({lead}, {SqlDialect.List(schema.Columns.Select(c => c.Column))}) VALUES ({marks})";
+        Check(SQLitePCL.raw.sqlite3_prepare_v2(conn.Handle, sql, out insert));
+        first = 2;
+        if (loadId is not null)
+        {
+            // The load id is the same on every row: bound once, kept across resets.
+            Check(SQLitePCL.raw.sqlite3_bind_text(insert, 2, loadId));
+            first = 3;
+        }
+    }
+
+    void Check(int rc)
+    {
+        if (rc is not (SQLitePCL.raw.SQLITE_OK or SQLitePCL.raw.SQLITE_DONE))
+            Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, conn.Handle);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(long line, object?[] values)
     {
-        parameters[0].Value = line;
+        var stmt = insert;
+        SQLitePCL.raw.sqlite3_bind_int64(stmt, 1, offset + line);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
         for (var i = 0; i < values.Length; i++)
         {
-            parameters[i + 1].Value = values[i] switch
+            var at = first + i;
+            int n;
+            // Stored as the staged rows always were: dates and numbers as text, booleans as 0/1.
+            var rc = values[i] switch
             {
-                null => DBNull.Value,
-                bool b => b ? 1L : 0L,
-                DateOnly d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                DateTime t => ValueParser.Format(t),
-                decimal m => m.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                var v => v,
+                null => SQLitePCL.raw.sqlite3_bind_null(stmt, at),
+                string s => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, s.AsSpan()),
+                long l => SQLitePCL.raw.sqlite3_bind_int64(stmt, at, l),
+                bool b => SQLitePCL.raw.sqlite3_bind_int64(stmt, at, b ? 1 : 0),
+                double d => SQLitePCL.raw.sqlite3_bind_double(stmt, at, d),
+                DateOnly d when d.TryFormat(text, out n, "yyyy-MM-dd", inv) => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, text.AsSpan(0, n)),
+                DateTime t when t.TryFormat(text, out n, t.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", inv)
+                    => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, text.AsSpan(0, n)),
+                decimal m when m.TryFormat(text, out n, default, inv) => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, text.AsSpan(0, n)),
+                var v => throw new InvalidOperationException($"Unexpected value type {v.GetType()}."),
             };
+            Check(rc);
         }
-        insert.ExecuteNonQuery();
+        var stepped = SQLitePCL.raw.sqlite3_step(stmt);
+        SQLitePCL.raw.sqlite3_reset(stmt);
+        Check(stepped);
     }
 
     public Task CompleteAsync(CancellationToken ct)
     {
-        transaction.Commit();
+        if (ownTransaction) transaction.Commit();
         done = true;
         return Task.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
     {
-        if (!done) transaction.Rollback();
         insert.Dispose();
-        transaction.Dispose();
+        if (ownTransaction)
+        {
+            if (!done) transaction.Rollback();
+            transaction.Dispose();
+        }
         return ValueTask.CompletedTask;
     }
 }

@@ -13,6 +13,8 @@ public static class LoadFormats
     public const string Csv = "csv";
     public const string Xlsx = "xlsx";
     public const string Json = "json";
+    /// <summary>Not a file: rows handed over by code (<see cref="LoadRequest.FromRows"/>).</summary>
+    public const string Rows = "rows";
     public static readonly string[] All = [Csv, Xlsx, Json];
 
     /// <summary>The format from an explicit name, the content type, the file name, or the first bytes.</summary>
@@ -55,7 +57,15 @@ internal abstract class RowSource : IDisposable
     public abstract long Line { get; }
     /// <summary>0–1, for progress bars.</summary>
     public abstract double Fraction { get; }
+    /// <summary>
+    /// An upper bound on <see cref="Line"/> known before reading, or null. The loader reserves this many change
+    /// numbers to write an empty table directly; a source without a bound is staged first.
+    /// </summary>
+    public virtual long? MaxLine => null;
     public abstract void Dispose();
+
+    public static RowSource Open(LoadRequest request, TableSchema schema) =>
+        request.Rows is { } rows ? new StreamRowSource(rows) : Open(request.FilePath, request.Format, schema);
 
     public static RowSource Open(string path, string format, TableSchema schema) => format switch
     {
@@ -154,6 +164,8 @@ internal sealed class CsvRowSource : RowSource
     public override int FieldCount => reader.RowFieldCount;
     public override long Line => record;
     public override double Fraction => file.Length == 0 ? 1 : (double)file.Position / file.Length;
+    // Every record takes at least one byte (its line break), so there are no more lines than bytes.
+    public override long? MaxLine => file.Length + 1;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool Read()
@@ -337,6 +349,8 @@ internal sealed class JsonRowSource : RowSource
     public override int FieldCount => Header.Count;
     public override long Line => line;
     public override double Fraction => file.Length == 0 ? 1 : (double)file.Position / file.Length;
+    // Every value takes at least one byte, so there are no more records than bytes.
+    public override long? MaxLine => file.Length + 1;
 
     public override bool Read()
     {
@@ -374,4 +388,37 @@ internal sealed class JsonRowSource : RowSource
         elements.Dispose();
         file.Dispose();
     }
+}
+
+/// <summary>Rows handed over by code, e.g. an exchange connector reading another database.</summary>
+/// <param name="Header">Column names, matched to the resource's data items like a file's header.</param>
+/// <param name="Rows">One array per row, cells in header order as text (null for a missing value).</param>
+/// <param name="MaxRows">An upper bound on the number of rows, if known: lets a load into an empty table write directly.</param>
+internal sealed record RowStream(IReadOnlyList<string> Header, IAsyncEnumerable<string?[]> Rows, long? MaxRows = null);
+
+/// <summary>A <see cref="RowStream"/> as a row source; line numbers count the header as line 1, like a file's.</summary>
+internal sealed class StreamRowSource(RowStream stream) : RowSource
+{
+    // The loader reads synchronously on its own thread; waiting here for the next row is what streaming means.
+    readonly IEnumerator<string?[]> rows = stream.Rows.ToBlockingEnumerable().GetEnumerator();
+    string?[] current = [];
+    long line = 1;
+
+    public override IReadOnlyList<string> Header => stream.Header;
+    public override int FieldCount => current.Length;
+    public override long Line => line;
+    public override double Fraction => stream.MaxRows is > 0 and var max ? Math.Min(1, (double)(line - 1) / max) : 0;
+    public override long? MaxLine => stream.MaxRows + 1;
+
+    public override bool Read()
+    {
+        if (!rows.MoveNext()) return false;
+        current = rows.Current;
+        line++;
+        return true;
+    }
+
+    public override string? Get(int index) => index < current.Length ? current[index] : null;
+
+    public override void Dispose() => rows.Dispose();
 }

@@ -67,10 +67,15 @@ internal sealed partial class SqlDialect(bool postgres)
         foreach (var c in columns) sb.Append(", ").Append(Q(c.Column)).Append(' ').Append(SqlType(c.Type));
         sb.Append(");\n");
         sb.Append("CREATE INDEX ").Append(Q("ix_" + Short(table) + "_seq")).Append(" ON ").Append(Q(table)).Append(" (\"_seq\");\n");
-        if (keys.Count > 0)
-            sb.Append("CREATE UNIQUE INDEX ").Append(Q("ux_" + Short(table) + "_key")).Append(" ON ").Append(Q(table)).Append(" (").Append(List(keys)).Append(");\n");
+        if (keys.Count > 0) sb.Append(CreateKeyIndex(table, keys)).Append('\n');
         return sb.ToString();
     }
+
+    /// <summary>The unique index on the key items (named per table so PostgreSQL's schema-wide index names do not clash).</summary>
+    public static string KeyIndex(string table) => "ux_" + Short(table) + "_key";
+
+    public static string CreateKeyIndex(string table, IReadOnlyList<string> keys) =>
+        $"CREATE UNIQUE INDEX {Q(KeyIndex(table))} ON {Q(table)} ({List(keys)});";
 
     public string AddColumn(string table, PhysicalColumn column) =>
         $"ALTER TABLE {Q(table)} ADD COLUMN {Q(column.Column)} {SqlType(column.Type)};";

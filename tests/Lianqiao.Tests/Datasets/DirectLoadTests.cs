@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Text;
+using Lianqiao.Data;
+using Lianqiao.Datasets;
+using Lianqiao.Datasets.Loading;
+using Lianqiao.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+using static Lianqiao.Tests.Datasets.DatasetTestData;
+
+namespace Lianqiao.Tests.Datasets;
+
+/// <summary>
+/// A load into an empty table writes its rows straight into the resource table and rebuilds the key index at the end;
+/// these check that the table comes out exactly as a staged load would leave it, and that a kill rolls it all back.
+/// </summary>
+public sealed class DirectLoadTests(LianqiaoServer server) : IClassFixture<LianqiaoServer>
+{
+    static readonly DateOnly Born = new(1979, 3, 1);
+
+    sealed record RowsPageBody(List<Dictionary<string, System.Text.Json.JsonElement>> Rows, long? NextSince);
+
+    static async Task<List<Dictionary<string, System.Text.Json.JsonElement>>> RowsAsync(HttpClient client, string resourceId, long since = 0) =>
+        (await (await client.GetAsync($"/api/v1/datasets/{resourceId}/rows?since={since}&limit=10000")).OkJsonAsync<RowsPageBody>()).Rows;
+
+    async Task<HttpClient> StewardWithSchemaAsync(string resourceId)
+    {
+        var steward = await server.AsUserAsync("t-steward");
+        (await PutSchemaAsync(steward, resourceId, PopulationSchema(server.OwnDepartmentId))).EnsureSuccessStatusCode();
+        return steward;
+    }
+
+    [Fact]
+    public async Task First_load_keeps_the_key_unique_and_later_loads_find_the_key_index()
+    {
+        using var steward = await StewardWithSchemaAsync("pop-direct");
+        var first = await (await LoadCsvAsync(steward, "pop-direct", Csv(Row(1, Born), Row(2, Born), Row(3, Born), Row(2, Born, name: "重复")))).OkJsonAsync<LoadDto>();
+        Assert.Equal((4, 3, 1, 3), (first.RowsRead, first.RowsAccepted, first.RowsQuarantined, first.RowsInserted));
+        var rows = await RowsAsync(steward, "pop-direct");
+        // Change numbers follow the file's order, and the first of the repeated keys is the one kept.
+        Assert.Equal(new string?[] { Id(1, Born), Id(2, Born), Id(3, Born) }, rows.Select(r => r["id_number"].GetString()).ToArray());
+        Assert.Equal("张三", rows[1]["name"].GetString());
+        var seqs = rows.Select(r => r["_seq"].GetInt64()).ToList();
+        Assert.Equal(seqs.Order(), seqs);
+
+        // The unique key index is back: append refuses a stored key, upsert updates through ON CONFLICT.
+        var append = await (await LoadCsvAsync(steward, "pop-direct", Csv(Row(1, Born)))).OkJsonAsync<LoadDto>();
+        Assert.Equal(1, append.RowsQuarantined);
+        var upsert = await (await LoadCsvAsync(steward, "pop-direct", Csv(Row(3, Born, name: "李四"), Row(4, Born)), "upsert")).OkJsonAsync<LoadDto>();
+        Assert.Equal((1, 1), (upsert.RowsInserted, upsert.RowsUpdated));
+        var changed = await RowsAsync(steward, "pop-direct", seqs.Max());
+        Assert.Equal(new string?[] { Id(3, Born), Id(4, Born) }, changed.Select(r => r["id_number"].GetString()).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task Rows_handed_over_by_code_load_like_a_file_with_or_without_a_known_size()
+    {
+        using var steward = await StewardWithSchemaAsync("pop-stream");
+        string[] header = ["id_number", "name", "gender", "birth_date", "phone", "address", "household_id"];
+        static async IAsyncEnumerable<string?[]> RowsOf(params string[] csvRows)
+        {
+            foreach (var row in csvRows)
+            {
+                await Task.Yield();
+                yield return row.Split(',');
+            }
+        }
+
+        // Known size: the direct path into the empty table.
+        var first = await server.InScopeAsync(sp => sp.GetRequiredService<DatasetLoader>().RunAsync(
+            LoadRequest.FromRows("pop-stream", LoadModes.Append, new RowStream(header, RowsOf(Row(1, Born), Row(2, Born, id: "320706197903010000")), MaxRows: 2),
+                "exchange:test", "test", "测试"), null, CancellationToken.None));
+        Assert.Equal((LoadStatus.Succeeded, 2L, 1L, 1L), (first.Status, first.RowsRead, first.RowsAccepted, first.RowsQuarantined));
+        Assert.Equal(LoadFormats.Rows, first.Format);
+
+        // Unknown size: staged, then merged into the rows already there.
+        var second = await server.InScopeAsync(sp => sp.GetRequiredService<DatasetLoader>().RunAsync(
+            LoadRequest.FromRows("pop-stream", LoadModes.Upsert, new RowStream(header, RowsOf(Row(1, Born, name: "王五"), Row(3, Born))),
+                "exchange:test", "test", "测试"), null, CancellationToken.None));
+        Assert.Equal((2L, 1L, 1L), (second.RowsAccepted, second.RowsInserted, second.RowsUpdated));
+        var rows = await RowsAsync(steward, "pop-stream");
+        Assert.Equal(2, rows.Count);
+        Assert.Contains(rows, r => r["name"].GetString() == "王五");
+
+        // A source that announces fewer rows than it has cannot take others' change numbers: the load fails, nothing changes.
+        (await PutSchemaAsync(steward, "pop-stream-lie", PopulationSchema(server.OwnDepartmentId))).EnsureSuccessStatusCode();
+        await server.InScopeAsync(sp => Assert.ThrowsAsync<InvalidOperationException>(() => sp.GetRequiredService<DatasetLoader>().RunAsync(
+            LoadRequest.FromRows("pop-stream-lie", LoadModes.Append, new RowStream(header, RowsOf(Row(1, Born), Row(2, Born)), MaxRows: 1),
+                "exchange:test", "test", "测试"), null, CancellationToken.None)));
+        Assert.Empty(await RowsAsync(steward, "pop-stream-lie"));
+    }
+
+    [Fact]
+    public async Task Killed_first_load_leaves_the_table_empty_with_its_key_index()
+    {
+        using var steward = await StewardWithSchemaAsync("pop-killed-direct");
+        var file = Path.Combine(server.DataDirectory, "big-direct.csv");
+        await using (var w = new StreamWriter(file, false, new UTF8Encoding(false)))
+        {
+            await w.WriteLineAsync(Header);
+            for (var i = 0; i < 400_000; i++) await w.WriteLineAsync(Row(i, Born.AddDays(i / 500)));
+        }
+
+        var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "load", "pop-killed-direct", file, "--data", server.DataDirectory };
+        if (server.PostgresConnectionString is { } pg) args.AddRange(["--db", pg]);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = Process.Start(start)!;
+        _ = child.StandardError.ReadToEndAsync();
+        _ = child.StandardOutput.ReadToEndAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        DatasetLoad? running = null;
+        while (running is null && DateTime.UtcNow < deadline && !child.HasExited)
+        {
+            running = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetLoad>().AsNoTracking()
+                .FirstOrDefaultAsync(l => l.ResourceId == "pop-killed-direct" && l.Status == LoadStatus.Running));
+            if (running is null) await Task.Delay(100);
+        }
+        Assert.NotNull(running);
+        await Task.Delay(1000); // well into writing
+        child.Kill(entireProcessTree: true);
+        await child.WaitForExitAsync();
+
+        Assert.Empty(await RowsAsync(steward, "pop-killed-direct"));
+        await server.StartHostAsync();
+        var load = await (await steward.GetAsync($"/api/v1/datasets/pop-killed-direct/loads/{running.Id}")).OkJsonAsync<LoadDto>();
+        Assert.Equal("failed", load.Status);
+        // The key index the load had dropped came back with the rollback.
+        Assert.True(await KeyIndexExistsAsync("pop-killed-direct"));
+        (await LoadCsvAsync(steward, "pop-killed-direct", Csv(Row(1, Born)))).EnsureSuccessStatusCode();
+    }
+
+    Task<bool> KeyIndexExistsAsync(string resourceId) => server.InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == resourceId);
+        var index = Lianqiao.Datasets.Storage.SqlDialect.KeyIndex(table.TableName);
+        var sql = db.IsPostgres
+            ? "SELECT count(*) FROM pg_indexes WHERE indexname = @name"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = @name";
+        var conn = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        var p = cmd.CreateParameter();
+        p.ParameterName = "name";
+        p.Value = index;
+        cmd.Parameters.Add(p);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    });
+}
