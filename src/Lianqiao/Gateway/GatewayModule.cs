@@ -12,6 +12,7 @@ internal static class GatewayModule
     {
         services.AddHttpForwarder();
         services.AddSingleton<AllowListCache>();
+        services.AddSingleton<GatewayServiceCache>();
         services.AddScoped<GatewayRegistry>();
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<GatewayUpstreamClient>();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -180,7 +181,7 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
-    public async Task Revoked_grant_stops_the_next_call()
+    public async Task Revoked_grant_stops_calls_at_once_on_the_revoking_node_and_within_a_second_on_another()
     {
         var slug = Slug("revoke");
         var grantId = await server.SetUpServiceAsync(slug, Registration());
@@ -188,11 +189,30 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
         var other = await server.StartHostAsync();
         using var otherNode = await server.AppAsync(LianqiaoServer.UrlOf(other));
+        // Both nodes now remember the grant.
         Assert.Equal(HttpStatusCode.OK, (await otherNode.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        // Both remembered the grant before this instant, so neither may use it one RecentFor after it.
+        var beforeRevoke = Stopwatch.GetTimestamp();
         await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grantId, "test", new Lianqiao.Audit.AuditEntry("grant.revoke") { ActorName = "test" }, default));
-        // Both nodes read the grant on every call: the very next call is refused everywhere.
+        // The revoking node forgets the grant at once: the very next call is refused.
         await (await app.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
-        await (await otherNode.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
+
+        while (true)
+        {
+            var startedAfter = Stopwatch.GetElapsedTime(beforeRevoke);
+            var r = await otherNode.GetAsync($"/gateway/{slug}/echo/3");
+            if (r.StatusCode != HttpStatusCode.OK)
+            {
+                await r.ProblemAsync(403);
+                break;
+            }
+            Assert.True(startedAfter < GrantService.RecentFor, $"The other node let a call through {startedAfter.TotalMilliseconds:F0} ms after the revoke.");
+            await Task.Delay(50);
+        }
+        // Refused from then on, on both nodes.
+        await (await otherNode.GetAsync($"/gateway/{slug}/echo/4")).ProblemAsync(403);
+        await (await app.GetAsync($"/gateway/{slug}/echo/4")).ProblemAsync(403);
     }
 
     [Fact]
