@@ -20,12 +20,12 @@ namespace Lianqiao.Gateway;
 
 /// <summary>
 /// One call through the gateway: key → grant (method, path) → rate limit → circuit → quota → forward → mask → meter and audit.
-/// The quota is counted in the database on every call (one statement). The grant and the service row may come from this
+/// The quota is counted in the database a small block at a time, never past the limit (<see cref="QuotaLeases"/>). The grant and the service row may come from this
 /// node's memory, at most one second old (<see cref="GrantService.RecentFor"/>, <see cref="GatewayServiceCache.MaxAge"/>):
 /// a revoke, a disable or a change applies at once on the node that makes it and within a second on every other node.
 /// </summary>
 internal sealed partial class GatewayProxy(
-    IHttpForwarder forwarder, GatewayUpstreamClient client, UpstreamState state, AllowListCache allowList, GatewayServiceCache services, GatewayStats stats,
+    IHttpForwarder forwarder, GatewayUpstreamClient client, UpstreamState state, AllowListCache allowList, GatewayServiceCache services, QuotaLeases leases, GatewayStats stats,
     IDataProtectionProvider protection, IAuditLog audit, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "X-Request-Id";
@@ -148,15 +148,15 @@ internal sealed partial class GatewayProxy(
         }
 
         // Counted before forwarding: a call the quota does not cover never reaches the upstream.
-        var used = await quota.ConsumeAsync(grant.Id, 1, grant.QuotaPerDay, ct);
-        if (used is null)
+        var (taken, remaining) = await leases.TryTakeAsync(grant.Id, grant.QuotaPerDay, quota, ct);
+        if (!taken)
         {
             if (admission == UpstreamState.Admission.Probe) state.CancelProbe(service);
             SetQuotaHeaders(call, grant.QuotaPerDay!.Value, 0, quota);
             call.Headers["Retry-After"] = call.Headers["X-RateLimit-Reset"];
             return (Problems.Of(429, "quota-exhausted", "今日调用次数已用完", $"The grant allows {grant.QuotaPerDay} calls per day; the quota resets at midnight (UTC+8)."), false);
         }
-        if (grant.QuotaPerDay is { } limit) SetQuotaHeaders(call, limit, Math.Max(0, limit - used.Value), quota);
+        if (grant.QuotaPerDay is { } limit) SetQuotaHeaders(call, limit, Math.Max(0, remaining ?? 0), quota);
 
         return await ForwardAsync(http, call, entry, admission, catalog, ct);
     }
