@@ -2,8 +2,8 @@
 # Gateway benchmark, one command, three ways in the same run (wrk -c64, 10 s each, after a warm-up):
 #   direct   the anchor upstream (shared/bench/cs/api, GET /json: 1,024-byte JSON)
 #   yarp     a bare YARP forwarder in front of it (shared/bench/cs/yarp)
-#   gateway  Lianqiao: /gateway/bus-arrivals/json with an application key -> grant -> quota (DB) -> forward -> audit (DB)
-# Prints req/s and p99 of each and the ratios; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
+#   gateway  Lianqiao: /gateway/bus-arrivals/json with an application key -> grant -> quota (DB, in blocks) -> forward -> audit (DB)
+# Prints req/s, p99 and the server process's CPU per 1,000 calls of each, and the ratios; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
 # started by .ci/pg-up.sh) or SQLite (DB=sqlite). Everything shares the box's cores: compare ratios, not absolutes.
 # Env: DUR=10s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
 set -euo pipefail
@@ -67,38 +67,45 @@ echo "body bytes: direct $(curl -s "http://127.0.0.1:$UP_PORT/json" | wc -c), ga
 # SETUP_ONLY=1 leaves the three servers running for manual probing (stop with Ctrl-C / kill).
 if [ -n "${SETUP_ONLY:-}" ]; then echo "APP_KEY=$APP_KEY ADMIN_KEY=$ADMIN_KEY GW_URL=$GW_URL PGDB=$PGDB" > "$W/env"; echo ready >&2; sleep infinity; fi
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
-declare -A RPS P99 BAD
-measure() {  # label url [wrk args]
-  local label=$1 url=$2; shift 2
+declare -A RPS P99 BAD CPU
+# CPU seconds (user + system) a process has used so far: the server's CPU per 1,000 calls is a second, load-proof
+# figure next to req/s, which on a box shared with other work mostly measures the other work.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+measure() {  # label pid url [wrk args]
+  local label=$1 pid=$2 url=$3; shift 3
   wrk -t"$THREADS" -c"$CONN" -d3s "$@" "$url" > /dev/null
-  local best_rps=0 best_p99="" bad=0
+  local best_rps=0 best_p99="" bad=0 best_cpu=""
   for r in $(seq 1 "$RUNS"); do
+    local t0; t0=$(cpu_ticks "$pid")
     local o; o=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$@" "$url")
+    local t1; t1=$(cpu_ticks "$pid")
     echo "$o" > "$W/wrk_${label}_r$r.txt"
     local rps p99 b
     rps=$(echo "$o" | awk '/^Requests\/sec/ {print $2}'); p99=$(echo "$o" | awk '$1=="99%" {print $2}' | to_ms)
     b=$(echo "$o" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/,/,""); n+=$4+$6+$8+$10} END {print n+0}')
-    echo "  $label run $r: $rps req/s, p99 $p99 ms, non-2xx/errors $b" >&2
-    if awk "BEGIN{exit !($rps > $best_rps)}"; then best_rps=$rps; best_p99=$p99; fi
+    local n; n=$(echo "$o" | awk '/requests in/ {print $1}')
+    local cpu; cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
+    echo "  $label run $r: $rps req/s, p99 $p99 ms, server CPU $cpu ms per 1,000 calls, non-2xx/errors $b" >&2
+    if awk "BEGIN{exit !($rps > $best_rps)}"; then best_rps=$rps; best_p99=$p99; best_cpu=$cpu; fi
     bad=$((bad + b))
   done
-  RPS[$label]=$best_rps; P99[$label]=$best_p99; BAD[$label]=$bad
+  RPS[$label]=$best_rps; P99[$label]=$best_p99; BAD[$label]=$bad; CPU[$label]=$best_cpu
 }
 echo "== wrk -t$THREADS -c$CONN -d$DUR (best of $RUNS)" >&2
-measure direct "http://127.0.0.1:$UP_PORT/json"
-measure yarp "http://127.0.0.1:$YARP_PORT/json"
-measure gateway "$GW_URL" -H "Authorization: Bearer $APP_KEY"
+measure direct "${PIDS[0]}" "http://127.0.0.1:$UP_PORT/json"
+measure yarp "${PIDS[1]}" "http://127.0.0.1:$YARP_PORT/json"
+measure gateway "${PIDS[2]}" "$GW_URL" -H "Authorization: Bearer $APP_KEY"
 
 AUDITED=$( [ "$DB" = postgres ] && psql -qAt -d "$PGDB" -c "SELECT count(*) FROM audit_records WHERE \"Action\"='gateway.call'" \
   || sqlite3 "$W/data/lianqiao.db" "SELECT count(*) FROM audit_records WHERE Action='gateway.call'")
 {
   echo "# Gateway benchmark $(date -u +%F) — $DB, wrk -t$THREADS -c$CONN -d$DUR, $(nproc) cores shared by all processes"
   echo
-  echo "| path | req/s | p99 ms | non-2xx/errors |"
-  echo "|---|---:|---:|---:|"
-  for l in direct yarp gateway; do echo "| $l | ${RPS[$l]} | ${P99[$l]} | ${BAD[$l]} |"; done
+  echo "| path | req/s | p99 ms | server CPU ms / 1,000 calls | non-2xx/errors |"
+  echo "|---|---:|---:|---:|---:|"
+  for l in direct yarp gateway; do echo "| $l | ${RPS[$l]} | ${P99[$l]} | ${CPU[$l]} | ${BAD[$l]} |"; done
   echo
-  awk -v d="${RPS[direct]}" -v y="${RPS[yarp]}" -v g="${RPS[gateway]}" -v py="${P99[yarp]}" -v pg="${P99[gateway]}" 'BEGIN {
-    printf "- yarp / direct: %.2fx\n- gateway / direct: %.2fx\n- **gateway / bare YARP: %.2fx** (target >= 0.75x)\n- **gateway p99 - YARP p99: %+.2f ms** (target <= +2 ms)\n", y/d, g/d, g/y, pg-py }'
+  awk -v d="${RPS[direct]}" -v y="${RPS[yarp]}" -v g="${RPS[gateway]}" -v py="${P99[yarp]}" -v pg="${P99[gateway]}" -v cy="${CPU[yarp]}" -v cg="${CPU[gateway]}" 'BEGIN {
+    printf "- yarp / direct: %.2fx\n- gateway / direct: %.2fx\n- **gateway / bare YARP: %.2fx** (target >= 0.75x)\n- **gateway p99 - YARP p99: %+.2f ms** (target <= +2 ms)\n- server CPU per call, gateway / YARP: %.2fx (the database server'"'"'s CPU not included)\n", y/d, g/d, g/y, pg-py, cg/cy }'
   echo "- gateway calls in the audit ledger: $AUDITED"
 } | tee "$W/results.md"

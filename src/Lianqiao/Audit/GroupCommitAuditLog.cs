@@ -1,5 +1,9 @@
+using System.Text;
 using System.Threading.Channels;
 using Lianqiao.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Lianqiao.Audit;
 
@@ -55,15 +59,54 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
-            db.Set<AuditRecord>().AddRange(batch.Select(p => p.Record));
-            await db.SaveChangesAsync(CancellationToken.None);
+            await InsertAsync(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), batch);
             foreach (var p in batch) p.Committed.TrySetResult();
         }
         catch (Exception ex)
         {
             LogBatchFailed(ex, batch.Count);
             foreach (var p in batch) p.Committed.TrySetException(ex);
+        }
+    }
+
+    /// <summary>
+    /// The batch as one multi-row INSERT (ids assigned in batch order), not EF change tracking with one statement per
+    /// record: at a gateway's call rate, tracking and per-row statements cost more than the rest of a call
+    /// (bench/gateway/README.md). Column names and value conversions come from the EF model, so both providers agree.
+    /// </summary>
+    static async Task InsertAsync(LianqiaoDb db, List<Pending> batch)
+    {
+        var entity = db.Model.FindEntityType(typeof(AuditRecord))!;
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        // Every column but the database-generated id.
+        var columns = entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToList();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        try
+        {
+            await using var command = connection.CreateCommand();
+            var sql = new StringBuilder($"INSERT INTO \"{table.Name}\" (")
+                .AppendJoin(", ", columns.Select(c => $"\"{c.GetColumnName(table)}\"")).Append(") VALUES ");
+            for (var row = 0; row < batch.Count; row++)
+            {
+                sql.Append(row == 0 ? "(" : ", (");
+                for (var col = 0; col < columns.Count; col++)
+                {
+                    var name = $"@p{row * columns.Count + col}";
+                    sql.Append(col == 0 ? name : ", " + name);
+                    var value = columns[col].GetGetter().GetClrValue(batch[row].Record);
+                    // CreateParameter applies the column's value converter (e.g. instants as ticks on SQLite).
+                    command.Parameters.Add(columns[col].GetRelationalTypeMapping().CreateParameter(command, name, value, nullable: true));
+                }
+                sql.Append(')');
+            }
+            command.CommandText = sql.ToString();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            await command.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 

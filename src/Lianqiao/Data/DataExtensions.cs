@@ -8,15 +8,17 @@ internal static class DataExtensions
 {
     public static IServiceCollection AddLianqiaoDb(this IServiceCollection services, HostSettings settings)
     {
+        // Pooled: contexts (stateless beyond their options) are reset and reused, not built per request. Building one, with
+        // its options, cost a gateway call more CPU and allocation than its own checks (bench/gateway/README.md).
         if (settings.UsesPostgres)
         {
-            services.AddDbContext<PgLianqiaoDb>(o => o.UseNpgsql(settings.PostgresConnectionString));
+            services.AddDbContextPool<PgLianqiaoDb>(o => o.UseNpgsql(settings.PostgresConnectionString));
             services.AddScoped<LianqiaoDb>(sp => sp.GetRequiredService<PgLianqiaoDb>());
         }
         else
         {
             var connection = SqliteConnectionString(settings);
-            services.AddDbContext<SqliteLianqiaoDb>(o => o.UseSqlite(connection));
+            services.AddDbContextPool<SqliteLianqiaoDb>(o => o.UseSqlite(connection));
             services.AddScoped<LianqiaoDb>(sp => sp.GetRequiredService<SqliteLianqiaoDb>());
         }
         services.AddSingleton<DatabaseSchema>();

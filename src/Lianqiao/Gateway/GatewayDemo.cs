@@ -48,6 +48,7 @@ internal sealed partial class DemoUpstream(IServiceScopeFactory scopes, ILogger<
             if (entry is not null) entry.Pattern = $"127.0.0.1:{actual.Port}";
             await db.SaveChangesAsync(ct);
             scope.ServiceProvider.GetRequiredService<AllowListCache>().Invalidate();
+            scope.ServiceProvider.GetRequiredService<GatewayServiceCache>().Forget(GatewayDemoSeed.ResourceId);
             LogAligned(wanted);
         }
         catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
@@ -74,7 +75,7 @@ internal static class DemoUpstreamEndpoints
             // The gateway adds the upstream credential; without it the sample refuses, as a real upstream would.
             if (http.Request.Headers[DemoUpstream.SecretHeader].Count == 0) return Results.Unauthorized();
             if (path is not ("arrivals" or "arrivals/")) return Results.NotFound();
-            var now = time.GetUtcNow().ToOffset(TimeSpan.FromHours(8));
+            var now = time.GetUtcNow().ToOffset(Reference.ChinaTime.Offset);
             var stopId = string.IsNullOrWhiteSpace(stop) ? "HZ0001" : stop;
             return TypedResults.Ok(new
             {

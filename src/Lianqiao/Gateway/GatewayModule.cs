@@ -12,6 +12,9 @@ internal static class GatewayModule
     {
         services.AddHttpForwarder();
         services.AddSingleton<AllowListCache>();
+        services.AddSingleton<GatewayServiceCache>();
+        services.AddSingleton<QuotaLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<QuotaLeases>());
         services.AddScoped<GatewayRegistry>();
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<GatewayUpstreamClient>();

@@ -9,6 +9,7 @@ using Lianqiao.Data;
 using Lianqiao.Domain.Masking;
 using Lianqiao.Errors;
 using Lianqiao.Organizations;
+using Lianqiao.Reference;
 using Lianqiao.Sharing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,10 +20,12 @@ namespace Lianqiao.Gateway;
 
 /// <summary>
 /// One call through the gateway: key → grant (method, path) → rate limit → circuit → quota → forward → mask → meter and audit.
-/// Everything that decides whether a call may pass (service, grant, quota) is read from the database on the call.
+/// The quota is counted in the database a small block at a time, never past the limit (<see cref="QuotaLeases"/>). The grant and the service row may come from this
+/// node's memory, at most one second old (<see cref="GrantService.RecentFor"/>, <see cref="GatewayServiceCache.MaxAge"/>):
+/// a revoke, a disable or a change applies at once on the node that makes it and within a second on every other node.
 /// </summary>
 internal sealed partial class GatewayProxy(
-    IHttpForwarder forwarder, GatewayUpstreamClient client, UpstreamState state, AllowListCache allowList, GatewayStats stats,
+    IHttpForwarder forwarder, GatewayUpstreamClient client, UpstreamState state, AllowListCache allowList, GatewayServiceCache services, QuotaLeases leases, GatewayStats stats,
     IDataProtectionProvider protection, IAuditLog audit, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "X-Request-Id";
@@ -112,14 +115,15 @@ internal sealed partial class GatewayProxy(
 
         var caller = http.User.Caller();
         // The grant comes first: without one a caller learns nothing, not even whether the service exists.
-        var grant = await grants.FindActiveAsync(caller, call.ResourceId, GrantKind.Service, ct);
+        var grant = await grants.FindActiveRecentAsync(caller, call.ResourceId, GrantKind.Service, ct);
         if (grant is null)
             return (Problems.Forbidden("No active service grant on this resource for this key."), false);
         if (!grant.AllowsCall(http.Request.Method, call.Path))
             return (Problems.Of(403, "outside-grant", "超出授权范围", $"The grant does not cover {http.Request.Method} {call.Path}."), false);
 
-        var service = await db.Set<GatewayService>().AsNoTracking().FirstOrDefaultAsync(s => s.ResourceId == call.ResourceId, ct);
-        if (service is null) return (Problems.NotFound("接口服务", "gateway service"), false);
+        var entry = await services.GetAsync(db, call.ResourceId, ct);
+        if (entry is null) return (Problems.NotFound("接口服务", "gateway service"), false);
+        var service = entry.Service;
         call.Service = service;
         if (!service.Enabled)
             return (Problems.Of(503, "service-disabled", "接口服务已停用", "The service is disabled by its provider."), false);
@@ -144,22 +148,23 @@ internal sealed partial class GatewayProxy(
         }
 
         // Counted before forwarding: a call the quota does not cover never reaches the upstream.
-        if (!await quota.TryConsumeAsync(grant.Id, 1, grant.QuotaPerDay, ct))
+        var (taken, remaining) = await leases.TryTakeAsync(grant.Id, grant.QuotaPerDay, quota, ct);
+        if (!taken)
         {
             if (admission == UpstreamState.Admission.Probe) state.CancelProbe(service);
             SetQuotaHeaders(call, grant.QuotaPerDay!.Value, 0, quota);
             call.Headers["Retry-After"] = call.Headers["X-RateLimit-Reset"];
             return (Problems.Of(429, "quota-exhausted", "今日调用次数已用完", $"The grant allows {grant.QuotaPerDay} calls per day; the quota resets at midnight (UTC+8)."), false);
         }
-        if (grant.QuotaPerDay is { } limit)
-            SetQuotaHeaders(call, limit, await quota.RemainingAsync(grant.Id, limit, ct) ?? 0, quota);
+        if (grant.QuotaPerDay is { } limit) SetQuotaHeaders(call, limit, Math.Max(0, remaining ?? 0), quota);
 
-        return await ForwardAsync(http, call, service, admission, catalog, ct);
+        return await ForwardAsync(http, call, entry, admission, catalog, ct);
     }
 
-    async Task<(IResult? Refusal, bool Unavailable)> ForwardAsync(HttpContext http, Call call, GatewayService service, UpstreamState.Admission admission,
+    async Task<(IResult? Refusal, bool Unavailable)> ForwardAsync(HttpContext http, Call call, GatewayServiceCache.Entry entry, UpstreamState.Admission admission,
         ICatalogReader catalog, CancellationToken ct)
     {
+        var service = entry.Service;
         var upstream = state.Pick(service);
         call.Upstream = upstream;
         if (!Uri.TryCreate(upstream, UriKind.Absolute, out var baseUri) || !(await allowList.GetAsync(ct)).AllowsHost(baseUri))
@@ -174,7 +179,7 @@ internal sealed partial class GatewayProxy(
             return (Problems.Of(400, "gateway-path-refused", "请求路径不合法", "The path would leave the registered upstream."), false);
         call.Target = target;
 
-        var masks = service.Masks();
+        var masks = entry.Masks;
         if (masks.Count > 0)
         {
             call.Masks = await ResolveMasksAsync(service, masks, catalog, ct);
@@ -249,8 +254,7 @@ internal sealed partial class GatewayProxy(
         h["X-RateLimit-Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         h["X-RateLimit-Remaining"] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Seconds until the quota day (UTC+8) ends.
-        var nextDay = quota.Today().AddDays(1).ToDateTime(TimeOnly.MinValue);
-        var reset = new DateTimeOffset(nextDay, TimeSpan.FromHours(8)) - time.GetUtcNow();
+        var reset = ChinaTime.StartOf(quota.Today().AddDays(1)) - time.GetUtcNow();
         h["X-RateLimit-Reset"] = Math.Max(1, (long)Math.Ceiling(reset.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Lianqiao.Gateway;
 
 /// <summary>Service registration, shared by the API and the editor page.</summary>
-internal sealed class GatewayRegistry(LianqiaoDb db, ICatalogReader catalog, AllowListCache allowList, IDataProtectionProvider protection,
-    IAuditLog audit, TimeProvider time)
+internal sealed class GatewayRegistry(LianqiaoDb db, ICatalogReader catalog, AllowListCache allowList, GatewayServiceCache services,
+    IDataProtectionProvider protection, IAuditLog audit, TimeProvider time)
 {
     static readonly string[] ReservedHeaders = ["host", "content-length", "transfer-encoding", "connection", "cookie", "x-request-id", "forwarded"];
     static readonly string[] KnownMethods = GatewayApi.KnownMethods;
@@ -82,6 +82,7 @@ internal sealed class GatewayRegistry(LianqiaoDb db, ICatalogReader catalog, All
         {
             return (null, Problems.Conflict("gateway-service-changed", "接口服务已被他人修改", "Someone changed the service at the same time; reload and retry."));
         }
+        services.Forget(resourceId);
         await audit.WriteAsync(AuditEntry.For(http, existing is null ? "gateway.service.create" : "gateway.service.update", "gateway-service", resourceId,
             new { version = s.Version, secretChanged, enabled = s.Enabled }), ct);
         return (dto, null);

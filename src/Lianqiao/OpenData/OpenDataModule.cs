@@ -81,8 +81,7 @@ internal static class OpenDataModule
         var quota = http.RequestServices.GetRequiredService<QuotaCounter>();
         var limit = http.RequestServices.GetRequiredService<IOptions<OpenDataOptions>>().Value.DeveloperCallsPerDay;
         var time = http.RequestServices.GetRequiredService<TimeProvider>();
-        var tomorrow = quota.Today().AddDays(1).ToDateTime(TimeOnly.MinValue);
-        var reset = new DateTimeOffset(tomorrow, TimeSpan.FromHours(8));
+        var reset = Reference.ChinaTime.StartOf(quota.Today().AddDays(1));
         var headers = http.Response.Headers;
         headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
         headers["X-RateLimit-Reset"] = reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);

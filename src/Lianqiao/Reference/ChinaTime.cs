@@ -11,4 +11,7 @@ public static class ChinaTime
     public static DateOnly DateOf(DateTimeOffset instant) => DateOnly.FromDateTime(instant.ToOffset(Offset).DateTime);
 
     public static DateOnly Today(this TimeProvider time) => DateOf(time.GetUtcNow());
+
+    /// <summary>The instant a day of the city's calendar begins: its midnight, UTC+8.</summary>
+    public static DateTimeOffset StartOf(DateOnly day) => new(day.ToDateTime(TimeOnly.MinValue), Offset);
 }

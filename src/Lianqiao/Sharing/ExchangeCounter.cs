@@ -29,22 +29,9 @@ internal sealed class ExchangeCounterConfiguration : IEntityTypeConfiguration<Ex
 
 internal static class ExchangeCounting
 {
-    /// <summary>Adds one exchange to today's counter; the row is created on first use by whichever node gets there.</summary>
-    public static async Task AddAsync(LianqiaoDb db, DateOnly day, Guid provider, Guid consumer, string resourceId, long rows, long bytes, CancellationToken ct)
-    {
-        var query = db.Set<ExchangeCounter>().Where(c => c.Day == day && c.ProviderDepartmentId == provider && c.ConsumerDepartmentId == consumer && c.ResourceId == resourceId);
-        if (await query.ExecuteUpdateAsync(s => s.SetProperty(c => c.Calls, c => c.Calls + 1).SetProperty(c => c.Rows, c => c.Rows + rows).SetProperty(c => c.Bytes, c => c.Bytes + bytes), ct) == 1)
-            return;
-        var row = new ExchangeCounter { Day = day, ProviderDepartmentId = provider, ConsumerDepartmentId = consumer, ResourceId = resourceId, Calls = 1, Rows = rows, Bytes = bytes };
-        db.Add(row);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            db.Entry(row).State = EntityState.Detached;
-            await query.ExecuteUpdateAsync(s => s.SetProperty(c => c.Calls, c => c.Calls + 1).SetProperty(c => c.Rows, c => c.Rows + rows).SetProperty(c => c.Bytes, c => c.Bytes + bytes), ct);
-        }
-    }
+    /// <summary>Adds one exchange to today's counter in one statement; the row is created on first use by whichever node gets there.</summary>
+    public static Task AddAsync(LianqiaoDb db, DateOnly day, Guid provider, Guid consumer, string resourceId, long rows, long bytes, CancellationToken ct) =>
+        CounterUpsert.AddAsync(db,
+            new ExchangeCounter { Day = day, ProviderDepartmentId = provider, ConsumerDepartmentId = consumer, ResourceId = resourceId, Calls = 1, Rows = rows, Bytes = bytes },
+            [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, ct);
 }

@@ -10,7 +10,8 @@ public enum GrantKind { Table, File, Service }
 /// The one permission model every way data leaves uses (data API, files, gateway, open portal, delivery):
 /// a principal (an application or a public developer, never a person's own key) × a catalog resource × a scope
 /// × an expiry × a daily quota. Checked from the database on every call, so a revoke or an expiry
-/// takes effect on every node at once.
+/// takes effect on every node at once; the gateway alone remembers an active grant for up to one second
+/// (<see cref="GrantService.RecentFor"/>), so there a revoke reaches other nodes within a second.
 /// </summary>
 public sealed class Grant
 {

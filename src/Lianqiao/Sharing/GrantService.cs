@@ -2,12 +2,36 @@ using Lianqiao.Audit;
 using Lianqiao.Data;
 using Lianqiao.Organizations;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace Lianqiao.Sharing;
 
-/// <summary>Finds, issues and revokes grants. Every lookup reads the database: no cache can outlive a revoke.</summary>
-public sealed class GrantService(LianqiaoDb db, IAuditLog audit, TimeProvider time)
+/// <summary>
+/// Finds, issues and revokes grants. <see cref="FindActiveAsync"/> reads the database; the gateway's hot path uses
+/// <see cref="FindActiveRecentAsync"/>, which may answer from this node's memory for at most <see cref="RecentFor"/>
+/// (the same bound as a cached API key): a revoke takes effect at once on the node that revokes, within one second elsewhere.
+/// </summary>
+public sealed class GrantService(LianqiaoDb db, IAuditLog audit, TimeProvider time, IMemoryCache cache)
 {
+    /// <summary>How long a node may go on using an active grant it has read.</summary>
+    public static readonly TimeSpan RecentFor = TimeSpan.FromSeconds(1);
+
+    static string CacheKey(PrincipalKind principalKind, string principalId, string resourceId, GrantKind kind) =>
+        $"grant:{principalKind}:{principalId}:{kind}:{resourceId}";
+
+    /// <summary>
+    /// <see cref="FindActiveAsync"/>, remembered on this node for at most <see cref="RecentFor"/>. Only found grants are
+    /// remembered, so a new grant works at once. The returned grant is shared: read it, never change it.
+    /// </summary>
+    public async ValueTask<Grant?> FindActiveRecentAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
+    {
+        var key = CacheKey(caller.Kind, caller.Id, resourceId, kind);
+        if (cache.TryGetValue(key, out Grant? remembered) && remembered!.ExpiresAt > time.GetUtcNow()) return remembered;
+        var grant = await FindActiveAsync(caller, resourceId, kind, ct);
+        if (grant is not null) cache.Set(key, grant, RecentFor);
+        return grant;
+    }
+
     /// <summary>The caller's active grant on a resource, of a kind; null when it has none (or only revoked/expired ones).</summary>
     public async Task<Grant?> FindActiveAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
     {
@@ -41,6 +65,10 @@ public sealed class GrantService(LianqiaoDb db, IAuditLog audit, TimeProvider ti
         var changed = await db.Set<Grant>().Where(g => g.Id == grantId && g.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.RevokedAt, now).SetProperty(g => g.RevokedReason, reason), ct);
         if (changed == 0) return false;
+        // This node stops at once; other nodes within RecentFor.
+        var revoked = await db.Set<Grant>().AsNoTracking().Where(g => g.Id == grantId)
+            .Select(g => new { g.PrincipalKind, g.PrincipalId, g.ResourceId, g.Kind }).FirstAsync(ct);
+        cache.Remove(CacheKey(revoked.PrincipalKind, revoked.PrincipalId, revoked.ResourceId, revoked.Kind));
         await audit.WriteAsync(auditAs with { Action = "grant.revoke", TargetType = "grant", TargetId = grantId.ToString(), Detail = new { reason } }, ct);
         return true;
     }

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lianqiao.Gateway;
 using Lianqiao.Sharing;
 using Lianqiao.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -180,7 +182,7 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
-    public async Task Revoked_grant_stops_the_next_call()
+    public async Task Revoked_grant_stops_calls_at_once_on_the_revoking_node_and_within_a_second_on_another()
     {
         var slug = Slug("revoke");
         var grantId = await server.SetUpServiceAsync(slug, Registration());
@@ -188,11 +190,30 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
         var other = await server.StartHostAsync();
         using var otherNode = await server.AppAsync(LianqiaoServer.UrlOf(other));
+        // Both nodes now remember the grant.
         Assert.Equal(HttpStatusCode.OK, (await otherNode.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        // Both remembered the grant before this instant, so neither may use it one RecentFor after it.
+        var beforeRevoke = Stopwatch.GetTimestamp();
         await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grantId, "test", new Lianqiao.Audit.AuditEntry("grant.revoke") { ActorName = "test" }, default));
-        // Both nodes read the grant on every call: the very next call is refused everywhere.
+        // The revoking node forgets the grant at once: the very next call is refused.
         await (await app.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
-        await (await otherNode.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(403);
+
+        while (true)
+        {
+            var startedAfter = Stopwatch.GetElapsedTime(beforeRevoke);
+            var r = await otherNode.GetAsync($"/gateway/{slug}/echo/3");
+            if (r.StatusCode != HttpStatusCode.OK)
+            {
+                await r.ProblemAsync(403);
+                break;
+            }
+            Assert.True(startedAfter < GrantService.RecentFor, $"The other node let a call through {startedAfter.TotalMilliseconds:F0} ms after the revoke.");
+            await Task.Delay(50);
+        }
+        // Refused from then on, on both nodes.
+        await (await otherNode.GetAsync($"/gateway/{slug}/echo/4")).ProblemAsync(403);
+        await (await app.GetAsync($"/gateway/{slug}/echo/4")).ProblemAsync(403);
     }
 
     [Fact]
@@ -247,6 +268,54 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         var ok = responses.First(r => r.StatusCode == HttpStatusCode.OK);
         Assert.Equal("6", ok.Headers.GetValues("X-RateLimit-Limit").Single());
     }
+
+    [Fact]
+    public async Task Quota_blocks_never_overshoot_across_two_nodes_and_held_calls_come_back_when_idle()
+    {
+        // 300 calls a day: each node takes them from the database 3 at a time.
+        const long quota = 300;
+        var block = QuotaLeases.BlockFor(quota);
+        Assert.Equal(3, block);
+        var slug = Slug("lease");
+        var grantId = await server.SetUpServiceAsync(slug, Registration(), quota: quota);
+        var second = await server.StartHostAsync();
+        using var a = await server.AppAsync();
+        using var b = await server.AppAsync(LianqiaoServer.UrlOf(second));
+        var hits = server.Upstream.Hits;
+
+        async Task<int> CallAsync(int count)
+        {
+            var responses = await Task.WhenAll(Enumerable.Range(0, count).Select(i => (i % 2 == 0 ? a : b).GetAsync($"/gateway/{slug}/echo/{i}")));
+            foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.OK))
+                Assert.Equal("quota-exhausted", (await refused.ProblemAsync(429)).Code);
+            return responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        }
+
+        var passed = 0;
+        for (var round = 0; round < 34; round++) passed += await CallAsync(10);
+        // Never over the quota; under it by at most what the two nodes still hold (block − 1 each).
+        Assert.InRange(passed, quota - 2 * (block - 1), quota);
+        Assert.Equal(passed, server.Upstream.Hits - hits);
+        // The database counts what was passed plus what the nodes hold, and never more than the quota.
+        Assert.InRange(await UsedTodayAsync(grantId), passed, quota);
+
+        // Idle for QuotaLeases.IdleGiveBack, each node gives back what it holds: the count comes down to the calls made,
+        // and the quota then ends exact.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await UsedTodayAsync(grantId) != passed && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal(passed, await UsedTodayAsync(grantId));
+        passed += await CallAsync(10);
+        Assert.Equal(quota, passed);
+        Assert.Equal(passed, server.Upstream.Hits - hits);
+        Assert.Equal(quota, await UsedTodayAsync(grantId));
+    }
+
+    Task<long> UsedTodayAsync(Guid grantId) => server.InScopeAsync(async sp =>
+    {
+        var day = sp.GetRequiredService<QuotaCounter>().Today();
+        return await sp.GetRequiredService<Lianqiao.Data.LianqiaoDb>().Set<QuotaUsage>().Where(q => q.GrantId == grantId && q.Day == day)
+            .Select(q => q.Used).SingleAsync();
+    });
 
     [Fact]
     public async Task Per_application_rate_limit_answers_429_with_retry_after()
