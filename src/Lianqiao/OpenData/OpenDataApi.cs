@@ -59,11 +59,12 @@ internal static class OpenDataApi
             Page = page ?? 1, PageSize = pageSize ?? 20,
         }, ct));
 
-    static async Task<Results<Ok<OpenDatasetDto>, ProblemHttpResult>> Dataset(string id, OpenCatalog open, ICatalogReader catalog, CancellationToken ct)
+    static async Task<Results<Ok<OpenDatasetDto>, ProblemHttpResult>> Dataset(string id, OpenCatalog open, ICatalogReader catalog, OpenCounterBuffer counters,
+        CancellationToken ct)
     {
         var dto = await open.DatasetAsync(await catalog.FindAsync(id, ct), ct);
         if (dto is null) return Problems.NotFound("开放数据集", "open dataset");
-        await open.CountAsync(id, 1, 0, 0, ct);
+        counters.View(dto.Id, dto.DepartmentId);
         return TypedResults.Ok(dto);
     }
 

@@ -44,6 +44,8 @@ internal static class OpenDataModule
             .Validate(o => o.DeveloperCallsPerDay > 0 && o.AnonymousPerMinute > 0 && o.MaxJsonRows > 0 && o.Mail.Mode is "sink" or "smtp",
                 "Lianqiao:OpenData has invalid values").ValidateOnStart();
         services.AddScoped<OpenCatalog>();
+        services.AddSingleton<OpenCounterBuffer>();
+        services.AddHostedService(sp => sp.GetRequiredService<OpenCounterBuffer>());
         services.AddScoped<DeveloperAccounts>();
         services.AddScoped<OpenReads>();
         services.AddScoped<OpenWorkflow>();

@@ -19,8 +19,8 @@ namespace Lianqiao.OpenData;
 /// the open columns. 有条件开放 reads need the developer's own grant, narrowed to the open columns again.
 /// Masking always applies: the public never gets an item unmasked.
 /// </summary>
-internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantService grants, MaskingService masking, OpenCatalog open,
-    IAuditLog audit, QuotaCounter quota, IOptions<OpenDataOptions> options)
+internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantService grants, MaskingService masking, OpenCounterBuffer counters,
+    IAuditLog audit, IOptions<OpenDataOptions> options)
 {
     public sealed record Scope(ResourceDto Resource, DatasetTable Table, Grant Grant);
 
@@ -117,8 +117,7 @@ internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantServ
                     format = outputFormat.ToString().ToLowerInvariant(), bom, rows, bytes = counting.Written,
                     ip = http.Connection.RemoteIpAddress?.ToString(),
                 }, outcome), CancellationToken.None);
-            await open.CountAsync(resource.Id, 0, download ? 1 : 0, download ? 0 : 1, CancellationToken.None);
-            await ExchangeCounting.AddAsync(db, quota.Today(), resource.DepartmentId, Guid.Empty, resource.Id, rows, counting.Written, CancellationToken.None);
+            counters.Read(resource.Id, resource.DepartmentId, download, rows, counting.Written);
         }
         return Results.Empty;
     }
