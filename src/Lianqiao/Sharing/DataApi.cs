@@ -109,6 +109,55 @@ internal static class DataApi
         return Results.Empty;
     }
 
+    /// <summary>A preview page: the first rows exactly as the grant's application receives them.</summary>
+    internal sealed record Preview(IReadOnlyList<OutputColumn> Columns, List<object?[]> Rows, IReadOnlyList<bool> Masked);
+
+    /// <summary>
+    /// The preview page's read (a person of the consuming department looking at what its application receives): the same
+    /// <see cref="DataQuery"/>, masking key (the consuming department's), row quota, exchange counter and audit record as
+    /// <see cref="Read"/>, audited as <c>data.preview</c>. The caller has checked that the person acts for the consumer.
+    /// </summary>
+    internal static async Task<(Preview? Preview, IResult? Problem)> PreviewAsync(Grant grant, string? where, string? order, int rows, HttpContext http,
+        LianqiaoDb db, ICatalogReader catalog, QuotaCounter quota, MaskingService masking, IAuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        if (!grant.IsActive(time.GetUtcNow()) || grant.Kind != GrantKind.Table)
+            return (null, Problems.Of(403, "no-grant", "没有该资源的有效授权", "The grant is not an active table grant (expired, revoked or not for table data)."));
+        if (grant.VerificationOnly)
+            return (null, Problems.Of(403, "verification-only", "该授权仅可核验，不可获取数据", "This grant allows verification only, not reading rows."));
+        var resource = await catalog.FindAsync(grant.ResourceId, ct);
+        var table = await db.Set<DatasetTable>().AsNoTracking().FirstOrDefaultAsync(t => t.ResourceId == grant.ResourceId, ct);
+        if (resource is null || table is null) return (null, Problems.Of(404, "no-data", "该资源尚未汇聚数据", "No data has been loaded for this resource yet."));
+
+        long reserved = rows;
+        if (grant.QuotaPerDay is { } perDay)
+        {
+            reserved = Math.Min(rows, await quota.RemainingAsync(grant.Id, perDay, ct) ?? 0);
+            if (reserved == 0 || !await quota.TryConsumeAsync(grant.Id, reserved, perDay, ct))
+                return (null, Problems.Of(429, "quota-exceeded", "今日数据配额已用完", $"The grant's quota of {perDay} rows per day is used up; it resets at midnight China time."));
+        }
+        DataQuery query;
+        try
+        {
+            query = DataQuery.Build(resource, table, grant, new DataRequest(null, where, order, reserved, null, null, null), reserved);
+        }
+        catch (QueryException ex)
+        {
+            if (grant.QuotaPerDay is not null) await quota.TryConsumeAsync(grant.Id, -reserved, null, ct);
+            return (null, QueryProblem(ex));
+        }
+        var list = new List<object?[]>();
+        var key = masking.PseudonymKeyFor(grant.ConsumerDepartmentId?.ToString() ?? "public");
+        await foreach (var row in query.RowsAsync(db, key, ct)) list.Add(row);
+        if (grant.QuotaPerDay is not null && reserved - list.Count > 0) await quota.TryConsumeAsync(grant.Id, -(reserved - list.Count), null, CancellationToken.None);
+        await audit.WriteAsync(AuditEntry.For(http, "data.preview", "resource", resource.Id, new
+        {
+            grantId = grant.Id, fields = query.Columns.Select(c => c.Name), where, order, rowFilter = grant.RowFilter, rows = list.Count,
+        }), CancellationToken.None);
+        await ExchangeCounting.AddAsync(db, quota.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, list.Count, 0,
+            CancellationToken.None);
+        return (new Preview(query.Columns, list, query.Masks.Select(m => m.Masked).ToList()), null);
+    }
+
     internal sealed record Access(ResourceDto? Resource, DatasetTable? Table, Grant? Grant, IResult? Problem);
 
     /// <summary>Who may read what: an application or developer, with an active table grant on a published resource that has data.</summary>
