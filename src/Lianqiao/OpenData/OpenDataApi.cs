@@ -64,7 +64,7 @@ internal static class OpenDataApi
     {
         var dto = await open.DatasetAsync(await catalog.FindAsync(id, ct), ct);
         if (dto is null) return Problems.NotFound("开放数据集", "open dataset");
-        counters.View(dto.Id, dto.DepartmentId);
+        counters.View(dto.Id);
         return TypedResults.Ok(dto);
     }
 

@@ -20,7 +20,7 @@ namespace Lianqiao.OpenData;
 /// Masking always applies: the public never gets an item unmasked.
 /// </summary>
 internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantService grants, MaskingService masking, OpenCounterBuffer counters,
-    IAuditLog audit, IOptions<OpenDataOptions> options)
+    ExchangeCounterBuffer exchanges, IAuditLog audit, IOptions<OpenDataOptions> options)
 {
     public sealed record Scope(ResourceDto Resource, DatasetTable Table, Grant Grant);
 
@@ -117,7 +117,8 @@ internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantServ
                     format = outputFormat.ToString().ToLowerInvariant(), bom, rows, bytes = counting.Written,
                     ip = http.Connection.RemoteIpAddress?.ToString(),
                 }, outcome), CancellationToken.None);
-            counters.Read(resource.Id, resource.DepartmentId, download, rows, counting.Written);
+            counters.Read(resource.Id, download);
+            exchanges.Add(resource.DepartmentId, Guid.Empty, resource.Id, rows, counting.Written);
         }
         return Results.Empty;
     }

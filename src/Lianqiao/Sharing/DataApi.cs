@@ -33,7 +33,7 @@ internal static class DataApi
     }
 
     static async Task<IResult> Read(string resourceId, HttpContext http, LianqiaoDb db, ICatalogReader catalog, GrantService grants,
-        QuotaCounter quota, MaskingService masking, IAuditLog audit, TimeProvider time,
+        QuotaCounter quota, MaskingService masking, IAuditLog audit, ExchangeCounterBuffer exchanges,
         [FromQuery(Name = "$select")] string? select, [FromQuery(Name = "$where")] string? where, [FromQuery(Name = "$order")] string? order,
         [FromQuery(Name = "$limit")] long? limit, [FromQuery(Name = "$offset")] long? offset, string? cursor, long? since, string? format, bool? bom,
         CancellationToken ct)
@@ -103,8 +103,7 @@ internal static class DataApi
                 grantId = grant.Id, fields = query.Columns.Select(c => c.Name), where, order, since, format = outputFormat.ToString().ToLowerInvariant(),
                 rowFilter = grant.RowFilter, purpose, rows, bytes = counting.Written,
             }, outcome), CancellationToken.None);
-            await ExchangeCounting.AddAsync(db, quota.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, rows,
-                counting.Written, CancellationToken.None);
+            exchanges.Add(grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, rows, counting.Written);
         }
         return Results.Empty;
     }
@@ -118,7 +117,8 @@ internal static class DataApi
     /// <see cref="Read"/>, audited as <c>data.preview</c>. The caller has checked that the person acts for the consumer.
     /// </summary>
     internal static async Task<(Preview? Preview, IResult? Problem)> PreviewAsync(Grant grant, string? where, string? order, int rows, HttpContext http,
-        LianqiaoDb db, ICatalogReader catalog, QuotaCounter quota, MaskingService masking, IAuditLog audit, TimeProvider time, CancellationToken ct)
+        LianqiaoDb db, ICatalogReader catalog, QuotaCounter quota, MaskingService masking, IAuditLog audit, ExchangeCounterBuffer exchanges, TimeProvider time,
+        CancellationToken ct)
     {
         if (!grant.IsActive(time.GetUtcNow()) || grant.Kind != GrantKind.Table)
             return (null, Problems.Of(403, "no-grant", "没有该资源的有效授权", "The grant is not an active table grant (expired, revoked or not for table data)."));
@@ -153,8 +153,7 @@ internal static class DataApi
         {
             grantId = grant.Id, fields = query.Columns.Select(c => c.Name), where, order, rowFilter = grant.RowFilter, rows = list.Count,
         }), CancellationToken.None);
-        await ExchangeCounting.AddAsync(db, quota.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, list.Count, 0,
-            CancellationToken.None);
+        exchanges.Add(grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, list.Count, 0);
         return (new Preview(query.Columns, list, query.Masks.Select(m => m.Masked).ToList()), null);
     }
 
@@ -195,7 +194,7 @@ internal static class DataApi
     /// a strict per-application rate limit, and every call audited (which fields, the answer; not the values).
     /// </summary>
     static async Task<IResult> Verify(string resourceId, VerifyInput input, HttpContext http, LianqiaoDb db, ICatalogReader catalog, GrantService grants,
-        IAuditLog audit, TimeProvider time, CancellationToken ct)
+        IAuditLog audit, ExchangeCounterBuffer exchanges, CancellationToken ct)
     {
         var caller = http.User.Caller();
         var access = await ResolveAsync(caller, resourceId, db, catalog, grants, ct);
@@ -223,7 +222,7 @@ internal static class DataApi
         }
         var match = await command.ExecuteScalarAsync(ct) is not null;
         await audit.WriteAsync(AuditEntry.For(http, "data.verify", "resource", resource.Id, new { grantId = grant.Id, fields = values.Keys, match }), ct);
-        await ExchangeCounting.AddAsync(db, time.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, 0, 0, ct);
+        exchanges.Add(grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, 0, 0);
         return TypedResults.Ok(new VerifyResult(match));
     }
 

@@ -95,6 +95,7 @@ public sealed class OpenApiTests(OpenDataServer server) : IClassFixture<OpenData
         using var anonymous = server.Anonymous();
         // Earlier tests' counts may still be in memory: written first, so the deltas below are this test's alone.
         await server.App.Services.GetRequiredService<OpenCounterBuffer>().FlushAsync();
+        await server.App.Services.GetRequiredService<ExchangeCounterBuffer>().FlushAsync();
         var before = await CountsAsync("bus-routes");
         var exchangesBefore = await PublicExchangesAsync("bus-routes");
 
