@@ -24,9 +24,12 @@ internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantServ
 {
     public sealed record Scope(ResourceDto Resource, DatasetTable Table, Grant Grant);
 
-    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, string resourceId, CancellationToken ct)
+    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, string resourceId, CancellationToken ct) =>
+        await ResolveAsync(caller, await catalog.FindAsync(resourceId, ct), ct);
+
+    /// <summary>The same, for a resource the caller has already read from the catalog.</summary>
+    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, ResourceDto? resource, CancellationToken ct)
     {
-        var resource = await catalog.FindAsync(resourceId, ct);
         // Anything outside the open set is simply not there for the public: no hint that it exists.
         if (!OpenCatalog.IsOpen(resource)) return (null, Problems.NotFound("开放数据集", "open dataset"));
         var openColumns = resource!.Open.OpenColumns;
@@ -124,9 +127,9 @@ internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantServ
     }
 
     /// <summary>The first rows, masked, for the dataset page's preview table (never the conditional ones).</summary>
-    public async Task<(IReadOnlyList<OutputColumn> Columns, List<object?[]> Rows)?> PreviewAsync(string resourceId, int rows, CancellationToken ct)
+    public async Task<(IReadOnlyList<OutputColumn> Columns, List<object?[]> Rows)?> PreviewAsync(ResourceDto resource, int rows, CancellationToken ct)
     {
-        var (scope, problem) = await ResolveAsync(null, resourceId, ct);
+        var (scope, problem) = await ResolveAsync(null, resource, ct);
         if (problem is not null) return null;
         var query = DataQuery.Build(scope!.Resource, scope.Table, scope.Grant, new DataRequest(null, null, null, rows, null, null, null), rows);
         var list = new List<object?[]>();

@@ -10,6 +10,7 @@ using Lianqiao.Output;
 using Lianqiao.Reference;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace Lianqiao.Sharing;
 
@@ -96,8 +97,7 @@ internal static class DataApi
         finally
         {
             if (grant.QuotaPerDay is not null && reserved - rows > 0) await quota.TryConsumeAsync(grant.Id, -(reserved - rows), null, CancellationToken.None);
-            var purpose = grant.ShareRequestId is { } sr
-                ? await db.Set<ShareRequest>().Where(r => r.Id == sr).Select(r => r.Purpose).FirstOrDefaultAsync(CancellationToken.None) : null;
+            var purpose = await PurposeAsync(grant, db, http.RequestServices.GetRequiredService<IMemoryCache>());
             await audit.WriteAsync(AuditEntry.For(http, "data.read", "resource", resource.Id, new
             {
                 grantId = grant.Id, fields = query.Columns.Select(c => c.Name), where, order, since, format = outputFormat.ToString().ToLowerInvariant(),
@@ -155,6 +155,20 @@ internal static class DataApi
         }), CancellationToken.None);
         exchanges.Add(grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resource.Id, list.Count, 0);
         return (new Preview(query.Columns, list, query.Masks.Select(m => m.Masked).ToList()), null);
+    }
+
+    /// <summary>
+    /// The purpose stated in the application behind a grant, for the audit record. An application's purpose never changes
+    /// once submitted, so it is remembered per node (a sliding hour): one query less on every read.
+    /// </summary>
+    static async Task<string?> PurposeAsync(Grant grant, LianqiaoDb db, IMemoryCache cache)
+    {
+        if (grant.ShareRequestId is not { } id) return null;
+        var key = "share-request-purpose:" + id;
+        if (cache.TryGetValue(key, out string? purpose)) return purpose;
+        purpose = await db.Set<ShareRequest>().Where(r => r.Id == id).Select(r => r.Purpose).FirstOrDefaultAsync(CancellationToken.None);
+        cache.Set(key, purpose, new MemoryCacheEntryOptions { SlidingExpiration = TimeSpan.FromHours(1) });
+        return purpose;
     }
 
     internal sealed record Access(ResourceDto? Resource, DatasetTable? Table, Grant? Grant, IResult? Problem);
