@@ -37,8 +37,8 @@ internal static class OpenDataApi
         api.MapGet("/datasets/{id}/export", Export);
         api.MapGet("/open-rate", OpenRate);
         api.MapGet("/showcase", Showcase);
-        api.MapPost("/feedback", Feedback);
-        api.MapPost("/developers", Register);
+        api.MapPost("/feedback", Feedback).RequireRateLimiting(OpenDataModule.FormRateLimit);
+        api.MapPost("/developers", Register).RequireRateLimiting(OpenDataModule.FormRateLimit);
         api.MapPost("/developers/verify", Verify);
 
         var dev = routes.MapGroup("/open/api/v1").WithTags("Open data").RequireAuthorization(OpenDataModule.DeveloperPolicy)
