@@ -2,8 +2,9 @@
 # Open API benchmark, one command (wrk -c64, after a warm-up), three URLs on one Lianqiao in the same run:
 #   bare      GET /healthz: the host's floor (routing, middleware, one database round trip)
 #   records   GET /open/api/v1/datasets/bus-routes/records?$limit=20&$where=fare>1 (anonymous: open set check,
-#             synthetic scope, DataQuery, masking, JSON streaming, counters + exchange counters written per call)
-#   page      GET /open/datasets/bus-routes (server-rendered dataset page with the masked preview; a view counted per call)
+#             synthetic scope, DataQuery, masking, JSON streaming; the call and exchange counted in memory, written once a second)
+#   page      GET /open/datasets/bus-routes (server-rendered dataset page with the masked preview; the view counted the same way)
+# Results and history: README.md next to this script.
 # Prints req/s and p99 of each and the ratios to bare; writes $W/results.md. DB=sqlite (default) or postgres
 # (started by .ci/pg-up.sh). Everything shares the box's cores: compare ratios, not absolutes.
 # Env: DUR=10s CONN=64 THREADS=2 LQ_PORT=5193 W=/tmp/lq-open-bench

@@ -25,13 +25,23 @@ internal sealed class DatabaseMailSender(LianqiaoDb db, TimeProvider time) : IMa
 }
 
 /// <summary>
-/// Production: SMTP through Lianqiao:OpenData:Mail (Host, Port, UserName, Password, From, UseTls). Not implemented in
-/// this phase; choosing it fails at the first send rather than pretending mail went out.
+/// Production: plain-text mail through the configured relay (Lianqiao:OpenData:Mail: Host, Port, UserName, Password,
+/// From, UseTls = STARTTLS). The framework's SmtpClient is enough for handing one message to a relay; a send that fails
+/// throws, so the caller reports it instead of pretending mail went out.
 /// </summary>
-internal sealed class SmtpMailSender : IMailSender
+internal sealed class SmtpMailSender(IOptions<OpenDataOptions> options) : IMailSender
 {
-    public Task SendAsync(string to, string subject, string body, CancellationToken ct) =>
-        throw new NotSupportedException("SMTP delivery is not implemented yet; use Lianqiao:OpenData:Mail:Mode=sink.");
+    public async Task SendAsync(string to, string subject, string body, CancellationToken ct)
+    {
+        var mail = options.Value.Mail;
+        using var client = new System.Net.Mail.SmtpClient(mail.Host, mail.Port) { EnableSsl = mail.UseTls };
+        if (!string.IsNullOrEmpty(mail.UserName)) client.Credentials = new System.Net.NetworkCredential(mail.UserName, mail.Password);
+        using var message = new System.Net.Mail.MailMessage(mail.From!, to, subject, body)
+        {
+            BodyEncoding = System.Text.Encoding.UTF8, SubjectEncoding = System.Text.Encoding.UTF8,
+        };
+        await client.SendMailAsync(message, ct);
+    }
 }
 
 public sealed record RegisterInput(string? Email, string? DisplayName);

@@ -174,32 +174,6 @@ internal sealed class OpenCatalog(LianqiaoDb db, CatalogSearch search, TimeProvi
         && r.ClassificationLevel is not (CatalogRules.CoreLevel or CatalogRules.ImportantLevel)
         && r.OpenType != CatalogRules.NotOpen && r.Items.All(i => i.Sensitivity != "L4");
 
-    /// <summary>Adds to today's counters of a dataset; the row is created by whichever request or node gets there first.</summary>
-    public async Task CountAsync(string resourceId, int views, int downloads, int calls, CancellationToken ct)
-    {
-        var day = Today();
-        var query = db.Set<OpenCounter>().Where(c => c.ResourceId == resourceId && c.Day == day);
-        if (await Update() == 1) return;
-        var row = new OpenCounter { ResourceId = resourceId, Day = day };
-        db.Add(row);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // Someone else created today's row: count in it.
-        }
-        finally
-        {
-            db.Entry(row).State = EntityState.Detached;
-        }
-        await Update();
-
-        Task<int> Update() => query.ExecuteUpdateAsync(s => s.SetProperty(c => c.Views, c => c.Views + views)
-            .SetProperty(c => c.Downloads, c => c.Downloads + downloads).SetProperty(c => c.ApiCalls, c => c.ApiCalls + calls), ct);
-    }
-
     public const string RateDefinitionZh =
         "可开放资源：已编目（非退役）的资源中，不属于核心/重要数据、不含 L4 信息项、且至少有一个可开放信息项的资源（不论其当前开放类型）。" +
         "已开放资源：其中已发布、开放类型为无条件开放或有条件开放、且通过开放资格校验的资源。开放率 = 已开放 ÷ 可开放。";

@@ -37,8 +37,8 @@ internal static class OpenDataApi
         api.MapGet("/datasets/{id}/export", Export);
         api.MapGet("/open-rate", OpenRate);
         api.MapGet("/showcase", Showcase);
-        api.MapPost("/feedback", Feedback);
-        api.MapPost("/developers", Register);
+        api.MapPost("/feedback", Feedback).RequireRateLimiting(OpenDataModule.FormRateLimit);
+        api.MapPost("/developers", Register).RequireRateLimiting(OpenDataModule.FormRateLimit);
         api.MapPost("/developers/verify", Verify);
 
         var dev = routes.MapGroup("/open/api/v1").WithTags("Open data").RequireAuthorization(OpenDataModule.DeveloperPolicy)
@@ -59,11 +59,12 @@ internal static class OpenDataApi
             Page = page ?? 1, PageSize = pageSize ?? 20,
         }, ct));
 
-    static async Task<Results<Ok<OpenDatasetDto>, ProblemHttpResult>> Dataset(string id, OpenCatalog open, ICatalogReader catalog, CancellationToken ct)
+    static async Task<Results<Ok<OpenDatasetDto>, ProblemHttpResult>> Dataset(string id, OpenCatalog open, ICatalogReader catalog, OpenCounterBuffer counters,
+        CancellationToken ct)
     {
         var dto = await open.DatasetAsync(await catalog.FindAsync(id, ct), ct);
         if (dto is null) return Problems.NotFound("开放数据集", "open dataset");
-        await open.CountAsync(id, 1, 0, 0, ct);
+        counters.View(dto.Id);
         return TypedResults.Ok(dto);
     }
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Lianqiao.OpenData;
 
-/// <summary>Views, downloads and API calls per open dataset and day (China time), counted in the database on every node.</summary>
+/// <summary>Views, downloads and API calls per open dataset and day (China time); every node adds its sums once a second (<see cref="OpenCounterBuffer"/>).</summary>
 public sealed class OpenCounter
 {
     public required string ResourceId { get; set; }

@@ -19,14 +19,17 @@ namespace Lianqiao.OpenData;
 /// the open columns. 有条件开放 reads need the developer's own grant, narrowed to the open columns again.
 /// Masking always applies: the public never gets an item unmasked.
 /// </summary>
-internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantService grants, MaskingService masking, OpenCatalog open,
-    IAuditLog audit, QuotaCounter quota, IOptions<OpenDataOptions> options)
+internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantService grants, MaskingService masking, OpenCounterBuffer counters,
+    ExchangeCounterBuffer exchanges, IAuditLog audit, IOptions<OpenDataOptions> options)
 {
     public sealed record Scope(ResourceDto Resource, DatasetTable Table, Grant Grant);
 
-    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, string resourceId, CancellationToken ct)
+    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, string resourceId, CancellationToken ct) =>
+        await ResolveAsync(caller, await catalog.FindAsync(resourceId, ct), ct);
+
+    /// <summary>The same, for a resource the caller has already read from the catalog.</summary>
+    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, ResourceDto? resource, CancellationToken ct)
     {
-        var resource = await catalog.FindAsync(resourceId, ct);
         // Anything outside the open set is simply not there for the public: no hint that it exists.
         if (!OpenCatalog.IsOpen(resource)) return (null, Problems.NotFound("开放数据集", "open dataset"));
         var openColumns = resource!.Open.OpenColumns;
@@ -117,16 +120,16 @@ internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantServ
                     format = outputFormat.ToString().ToLowerInvariant(), bom, rows, bytes = counting.Written,
                     ip = http.Connection.RemoteIpAddress?.ToString(),
                 }, outcome), CancellationToken.None);
-            await open.CountAsync(resource.Id, 0, download ? 1 : 0, download ? 0 : 1, CancellationToken.None);
-            await ExchangeCounting.AddAsync(db, quota.Today(), resource.DepartmentId, Guid.Empty, resource.Id, rows, counting.Written, CancellationToken.None);
+            counters.Read(resource.Id, download);
+            exchanges.Add(resource.DepartmentId, Guid.Empty, resource.Id, rows, counting.Written);
         }
         return Results.Empty;
     }
 
     /// <summary>The first rows, masked, for the dataset page's preview table (never the conditional ones).</summary>
-    public async Task<(IReadOnlyList<OutputColumn> Columns, List<object?[]> Rows)?> PreviewAsync(string resourceId, int rows, CancellationToken ct)
+    public async Task<(IReadOnlyList<OutputColumn> Columns, List<object?[]> Rows)?> PreviewAsync(ResourceDto resource, int rows, CancellationToken ct)
     {
-        var (scope, problem) = await ResolveAsync(null, resourceId, ct);
+        var (scope, problem) = await ResolveAsync(null, resource, ct);
         if (problem is not null) return null;
         var query = DataQuery.Build(scope!.Resource, scope.Table, scope.Grant, new DataRequest(null, null, null, rows, null, null, null), rows);
         var list = new List<object?[]>();

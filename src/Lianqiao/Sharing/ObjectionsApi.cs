@@ -35,7 +35,7 @@ internal static class ObjectionsApi
         api.MapPost("/{id:guid}/{step}", Step);
     }
 
-    static async Task<Results<Created<DataObjectionDto>, ProblemHttpResult>> Raise(ObjectionInput input, HttpContext http, LianqiaoDb db, ICatalogReader catalog,
+    internal static async Task<Results<Created<DataObjectionDto>, ProblemHttpResult>> Raise(ObjectionInput input, HttpContext http, LianqiaoDb db, ICatalogReader catalog,
         WorkingCalendar calendar, IAuditLog audit, TimeProvider time, IOptions<SharingOptions> options, CancellationToken ct)
     {
         var caller = http.User.Caller();
@@ -102,7 +102,7 @@ internal static class ObjectionsApi
         ["close"] = ([ObjectionStatus.Corrected, ObjectionStatus.Rejected], ObjectionStatus.Closed),
     };
 
-    static async Task<Results<Ok<DataObjectionDto>, ProblemHttpResult>> Step(Guid id, string step, ObjectionStepInput? input, HttpContext http, LianqiaoDb db,
+    internal static async Task<Results<Ok<DataObjectionDto>, ProblemHttpResult>> Step(Guid id, string step, ObjectionStepInput? input, HttpContext http, LianqiaoDb db,
         ITableSchemaSource schemas, IAuditLog audit, TimeProvider time, CancellationToken ct)
     {
         if (!Steps.TryGetValue(step, out var move)) return Problems.NotFound("处理步骤", "step");

@@ -20,6 +20,8 @@ internal static class SharingModule
         services.AddScoped<GrantService>();
         services.AddScoped<QuotaCounter>();
         services.AddSingleton<Masking.MaskingService>();
+        services.AddSingleton<ExchangeCounterBuffer>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExchangeCounterBuffer>());
         services.AddOptions<SharingOptions>().BindConfiguration("Lianqiao:Sharing")
             .Validate(o => o.ApprovalWorkingDays is > 0 and < 100 && o.DefaultValidDays > 0, "Lianqiao:Sharing has invalid values").ValidateOnStart();
         services.AddSingleton<Jobs.IScheduledJob, OverdueApprovalsJob>();

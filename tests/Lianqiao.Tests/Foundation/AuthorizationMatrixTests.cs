@@ -150,6 +150,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /sharing"] = Access.Members,
         ["GET /sharing/apply"] = Access.Members,
         ["POST /sharing/apply"] = Access.Members,
+        // The preview answers 404 unless the person acts for the consuming department (checked inside, like the API's grants).
+        ["GET /sharing/grants/{GrantId:guid}/preview"] = Access.Members,
+        ["POST /sharing/grants/{GrantId:guid}/preview"] = Access.Members,
+        ["GET /sharing/objections"] = Access.Members,
+        ["POST /sharing/objections"] = Access.Members,
         // Objections: raising needs a department holding a grant (the probes have none: 403/404 inside); steps are checked per objection.
         ["POST /api/v1/objections/"] = Access.Members.Except(Actor.Admin),
         ["GET /api/v1/objections/"] = Access.Members,
@@ -287,7 +292,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             // A user no other probe depends on: PUT roles with an empty body strips its roles.
             "userId" => await server.InScopeAsync(async sp => (await sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<User>>().FindByNameAsync("medical-consumer"))!.Id),
             "documentName" => "v1",
-            "grantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
+            "grantId" or "GrantId" => (await server.GrantIdAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId)).ToString(),
             "culture" => "en",
             "step" => "accept",
             // A resource id means a gateway service on gateway routes and a dataset elsewhere.
