@@ -7,7 +7,8 @@ namespace Lianqiao.Datasets;
 /// <summary>
 /// Writes a running load's rows read and share of the file to its status row, at most once a second and one
 /// write at a time, so the load page (and GET …/loads/{id}) can show progress from any node. The update only
-/// touches a row still running: a late write never overwrites the final counts.
+/// touches a row still running: a late write never overwrites the final counts. On SQLite a load writing straight into
+/// an empty table holds the one write lock until it commits, so its progress shows only at the end there.
 /// </summary>
 internal sealed class LoadProgressWriter(IServiceScopeFactory scopes, TimeProvider time, Guid loadId) : IProgress<LoadProgress>
 {
@@ -21,7 +22,9 @@ internal sealed class LoadProgressWriter(IServiceScopeFactory scopes, TimeProvid
         if (lastWrite != long.MinValue && time.GetElapsedTime(lastWrite, now) < Every) return;
         if (Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
         lastWrite = now;
-        _ = WriteAsync(value);
+        // Off the loader's thread: Microsoft.Data.Sqlite waits for a busy database synchronously, and on SQLite a first
+        // load into an empty table holds the write lock for its whole run, so the write would stall the row checks.
+        _ = Task.Run(() => WriteAsync(value));
     }
 
     async Task WriteAsync(LoadProgress value)
@@ -30,6 +33,8 @@ internal sealed class LoadProgressWriter(IServiceScopeFactory scopes, TimeProvid
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
+            // A beat that cannot be written within a second is skipped rather than queued behind the load's own lock.
+            db.Database.SetCommandTimeout(1);
             var fraction = Math.Clamp(value.Fraction, 0, 1);
             await db.Set<DatasetLoad>().Where(l => l.Id == loadId && l.Status == LoadStatus.Running)
                 .ExecuteUpdateAsync(s => s.SetProperty(l => l.RowsRead, value.Rows).SetProperty(l => l.Progress, fraction));

@@ -1,6 +1,5 @@
 using Lianqiao.Data;
 using Lianqiao.Sharing;
-using Microsoft.EntityFrameworkCore;
 
 namespace Lianqiao.OpenData;
 
@@ -21,11 +20,7 @@ internal sealed class OpenCounterBuffer(IServiceScopeFactory scopes, TimeProvide
     protected override async Task WriteAsync(LianqiaoDb db, IReadOnlyDictionary<(string ResourceId, DateOnly Day), long[]> sums)
     {
         foreach (var ((resourceId, day), s) in sums)
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO open_counters ("ResourceId", "Day", "Views", "Downloads", "ApiCalls")
-                VALUES ({resourceId}, {day}, {s[0]}, {s[1]}, {s[2]})
-                ON CONFLICT ("ResourceId", "Day") DO UPDATE SET "Views" = open_counters."Views" + excluded."Views",
-                  "Downloads" = open_counters."Downloads" + excluded."Downloads", "ApiCalls" = open_counters."ApiCalls" + excluded."ApiCalls"
-                """);
+            await CounterUpsert.AddAsync(db, new OpenCounter { ResourceId = resourceId, Day = day, Views = s[0], Downloads = s[1], ApiCalls = s[2] },
+                [nameof(OpenCounter.Views), nameof(OpenCounter.Downloads), nameof(OpenCounter.ApiCalls)], ceiling: null, CancellationToken.None);
     }
 }

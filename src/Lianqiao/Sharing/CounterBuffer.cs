@@ -43,7 +43,7 @@ internal abstract partial class CounterBuffer<TKey>(IServiceScopeFactory scopes,
         }
     }
 
-    /// <summary>Writes the taken sums inside the flush's transaction: one upsert per key, so no failed insert aborts it.</summary>
+    /// <summary>Writes the taken sums inside the flush's transaction: one <see cref="CounterUpsert"/> per key, so no failed insert aborts it.</summary>
     protected abstract Task WriteAsync(LianqiaoDb db, IReadOnlyDictionary<TKey, long[]> sums);
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -128,12 +128,8 @@ internal sealed class ExchangeCounterBuffer(IServiceScopeFactory scopes, TimePro
     protected override async Task WriteAsync(LianqiaoDb db, IReadOnlyDictionary<(DateOnly Day, Guid Provider, Guid Consumer, string ResourceId), long[]> sums)
     {
         foreach (var ((day, provider, consumer, resourceId), s) in sums)
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO exchange_counters ("Day", "ProviderDepartmentId", "ConsumerDepartmentId", "ResourceId", "Calls", "Rows", "Bytes")
-                VALUES ({day}, {provider}, {consumer}, {resourceId}, {s[0]}, {s[1]}, {s[2]})
-                ON CONFLICT ("Day", "ProviderDepartmentId", "ConsumerDepartmentId", "ResourceId") DO UPDATE SET
-                  "Calls" = exchange_counters."Calls" + excluded."Calls", "Rows" = exchange_counters."Rows" + excluded."Rows",
-                  "Bytes" = exchange_counters."Bytes" + excluded."Bytes"
-                """);
+            await CounterUpsert.AddAsync(db,
+                new ExchangeCounter { Day = day, ProviderDepartmentId = provider, ConsumerDepartmentId = consumer, ResourceId = resourceId, Calls = s[0], Rows = s[1], Bytes = s[2] },
+                [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, CancellationToken.None);
     }
 }

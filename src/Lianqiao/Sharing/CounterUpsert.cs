@@ -9,7 +9,7 @@ namespace Lianqiao.Sharing;
 /// <c>INSERT … ON CONFLICT (key) DO UPDATE SET c = row.c + excluded.c [WHERE row.c + excluded.c &lt;= ceiling] RETURNING c</c>.
 /// SQLite (3.35 and later) and PostgreSQL run the same text. Concurrent adders on any node queue on the row's lock,
 /// so no count is lost and a ceiling is never passed; there is no "read, then write" gap to race through.
-/// Used by the daily quotas (<see cref="QuotaCounter"/>) and the exchange counters (<see cref="ExchangeCounting"/>).
+/// Used by the daily quotas (<see cref="QuotaCounter"/>) and the statistics counters (<see cref="CounterBuffer{TKey}"/>).
 /// </summary>
 internal static class CounterUpsert
 {

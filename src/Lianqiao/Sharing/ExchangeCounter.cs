@@ -26,12 +26,3 @@ internal sealed class ExchangeCounterConfiguration : IEntityTypeConfiguration<Ex
         b.Property(c => c.ResourceId).HasMaxLength(100);
     }
 }
-
-internal static class ExchangeCounting
-{
-    /// <summary>Adds one exchange to today's counter in one statement; the row is created on first use by whichever node gets there.</summary>
-    public static Task AddAsync(LianqiaoDb db, DateOnly day, Guid provider, Guid consumer, string resourceId, long rows, long bytes, CancellationToken ct) =>
-        CounterUpsert.AddAsync(db,
-            new ExchangeCounter { Day = day, ProviderDepartmentId = provider, ConsumerDepartmentId = consumer, ResourceId = resourceId, Calls = 1, Rows = rows, Bytes = bytes },
-            [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, ct);
-}

@@ -40,7 +40,10 @@ public sealed class CounterUpsertTests(LianqiaoServer server) : IClassFixture<Li
         var day = new DateOnly(2026, 11, 28);
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => server.InScopeAsync(async sp =>
         {
-            await ExchangeCounting.AddAsync(sp.GetRequiredService<LianqiaoDb>(), day, server.OwnDepartmentId, server.OtherDepartmentId, resourceId, rows: i, bytes: 100, default);
+            // What each node's statistics flush does for one key.
+            await CounterUpsert.AddAsync(sp.GetRequiredService<LianqiaoDb>(),
+                new ExchangeCounter { Day = day, ProviderDepartmentId = server.OwnDepartmentId, ConsumerDepartmentId = server.OtherDepartmentId, ResourceId = resourceId, Calls = 1, Rows = i, Bytes = 100 },
+                [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, default);
             return 0;
         })));
         var row = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<ExchangeCounter>().AsNoTracking()

@@ -91,7 +91,7 @@ internal static class FilesApi
     }
 
     static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(string resourceId, int version, HttpContext http, FileResources files,
-        GrantService grants, QuotaCounter quota, LianqiaoDb db, IAuditLog audit, CancellationToken ct)
+        GrantService grants, QuotaCounter quota, ExchangeCounterBuffer exchanges, IAuditLog audit, CancellationToken ct)
     {
         var resource = await files.FindAsync(resourceId, ct);
         if (resource is null) return NoResource();
@@ -107,7 +107,7 @@ internal static class FilesApi
         await audit.WriteAsync(AuditEntry.For(http, "dataset.file.download", "resource", resourceId,
             new { found.Version, found.FileName, found.Bytes, found.Sha256, grantId = grant?.Id }), ct);
         if (grant is not null)
-            await ExchangeCounting.AddAsync(db, quota.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resourceId, 0, found.Bytes, ct);
+            exchanges.Add(grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? Guid.Empty, resourceId, 0, found.Bytes);
         http.Response.Headers["Repr-Digest"] = $"sha-256=:{Convert.ToBase64String(Convert.FromHexString(found.Sha256))}:";
         return TypedResults.Stream(stream, found.MediaType, found.FileName, found.UploadedAt, new EntityTagHeaderValue($"\"{found.Sha256}\""), enableRangeProcessing: true);
     }
