@@ -24,7 +24,9 @@ public static class LoadModes
     public static readonly string[] All = [Append, Upsert, Replace, Delete];
 }
 
-internal sealed record LoadRequest(string ResourceId, string Mode, string Format, string FilePath, string? FileName, long FileBytes, string ActorId, string ActorName);
+/// <param name="Rows">Rows from somewhere other than a file (the exchange module's database reader); when set, FilePath and Format are not read.</param>
+internal sealed record LoadRequest(string ResourceId, string Mode, string Format, string FilePath, string? FileName, long FileBytes, string ActorId, string ActorName,
+    RowSource? Rows = null);
 
 internal sealed record LoadProgress(long Rows, double Fraction);
 
@@ -244,7 +246,7 @@ internal sealed partial class DatasetLoader(
             try
             {
                 var clock = Stopwatch.StartNew();
-                using (var source = RowSource.Open(request.FilePath, request.Format, fullSchema))
+                using (var source = request.Rows ?? RowSource.Open(request.FilePath, request.Format, fullSchema))
                 {
                     var map = MapHeader(source.Header);
                     await ExecAsync(StagingDdl(), ct);

@@ -1,0 +1,117 @@
+using System.Globalization;
+using Lianqiao.Audit;
+using Lianqiao.Data;
+using Lianqiao.Domain.Synthetic;
+using Lianqiao.Organizations;
+using Lianqiao.Seeding;
+using Lianqiao.Sharing;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lianqiao.Exchange;
+
+/// <summary>
+/// The demo's exchange: a sample SQLite database of the market regulator's registration system (DATA/exchange/demo-source.db)
+/// collected into 法人单位基础信息 every minute by its update time, and a delivery of that resource into the 人社 application's
+/// front-end database (DATA/exchange/demo-consumer.db) every minute, under a grant that masks the legal representative.
+/// </summary>
+internal sealed class ExchangeDemoSeed : ISeedStep
+{
+    public const string SourceFile = "demo-source.db";
+    public const string ConsumerFile = "demo-consumer.db";
+    public string Id => "p4-exchange/001-demo-collection-and-delivery";
+    public bool DemoOnly => true;
+
+    public async Task ApplyAsync(SeedContext context, CancellationToken cancellationToken)
+    {
+        var sp = context.Services;
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        var provider = await db.Set<Department>().FirstOrDefaultAsync(d => d.Name == "市市场监管局", cancellationToken);
+        var app = await db.Set<ConsumerApp>().FirstOrDefaultAsync(a => a.Name == "人社业务系统", cancellationToken);
+        var resource = await sp.GetRequiredService<Catalog.ICatalogReader>().FindAsync("legal-entity-basic", cancellationToken);
+        if (provider is null || app is null || resource is null) return;   // a slimmer demo without these: nothing to connect
+
+        var folder = Directory.CreateDirectory(Path.Combine(context.DataDirectory, "exchange")).FullName;
+        var source = Path.Combine(folder, SourceFile);
+        WriteSource(source, 300, 11);
+        var now = time.GetUtcNow();
+        var sourceConnection = new ExchangeConnection
+        {
+            Name = "市场主体登记系统（示例库）", Kind = ConnectionKinds.Sqlite, DepartmentId = provider.Id, Path = source, CreatedAt = now, CreatedBy = "demo seed",
+        };
+        var consumerConnection = new ExchangeConnection
+        {
+            Name = "人社前置库（示例库）", Kind = ConnectionKinds.Sqlite, DepartmentId = app.DepartmentId, Path = Path.Combine(folder, ConsumerFile),
+            CreatedAt = now, CreatedBy = "demo seed",
+        };
+        db.AddRange(sourceConnection, consumerConnection);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var grant = await sp.GetRequiredService<GrantService>().IssueAsync(new Grant
+        {
+            PrincipalKind = PrincipalKind.Application, PrincipalId = app.Id.ToString(), ConsumerDepartmentId = app.DepartmentId,
+            ResourceId = resource.Id, ProviderDepartmentId = resource.DepartmentId, Kind = GrantKind.Table,
+            Fields = ["credit_code", "entity_name", "legal_representative", "established_on", "registered_capital", "status"],
+            ExpiresAt = now.AddYears(1),
+        }, new AuditEntry("grant.issue") { ActorKind = "System", ActorName = "demo seed" }, cancellationToken);
+
+        db.AddRange(
+            new ExchangeJob
+            {
+                Name = "市场主体登记信息增量汇聚", Kind = JobKinds.Collect, DepartmentId = provider.Id, ConnectionId = sourceConnection.Id, ResourceId = resource.Id,
+                SourceTable = "biz_registrations", Mode = CollectModes.Incremental, ChangeColumn = "updated_at", ChangeKind = ChangeKinds.Timestamp,
+                OverlapSeconds = 300, IntervalSeconds = 60, NextRunAt = now, LeaseUntil = DateTimeOffset.UnixEpoch, CreatedAt = now, CreatedBy = "demo seed",
+                Mapping = System.Text.Json.JsonSerializer.Serialize(new List<ColumnMap>
+                {
+                    new("uscc", "credit_code"), new("name", "entity_name"), new("legal_person", "legal_representative"), new("founded", "established_on"),
+                    new("capital", "registered_capital"), new("scope", "business_scope"), new("state", "status"), new("domicile", "address"),
+                }, System.Text.Json.JsonSerializerOptions.Web),
+            },
+            new ExchangeJob
+            {
+                Name = "法人信息分发至人社前置库", Kind = JobKinds.Deliver, DepartmentId = app.DepartmentId, ConnectionId = consumerConnection.Id,
+                ResourceId = resource.Id, AppId = app.Id, TargetTable = "legal_entities", BatchSize = 5000, IntervalSeconds = 60,
+                NextRunAt = now.AddSeconds(20), LeaseUntil = DateTimeOffset.UnixEpoch, CreatedAt = now, CreatedBy = "demo seed",
+            });
+        await db.SaveChangesAsync(cancellationToken);
+        _ = grant;
+    }
+
+    /// <summary>The registration system's own table: its own column names, an update time, and a few rows a rule will quarantine.</summary>
+    internal static void WriteSource(string path, int rows, int seed)
+    {
+        if (File.Exists(path)) File.Delete(path);
+        var data = new SyntheticData(seed);
+        var random = new Random(seed);
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var tx = connection.BeginTransaction();
+        using (var ddl = connection.CreateCommand())
+        {
+            ddl.Transaction = tx;
+            ddl.CommandText = "CREATE TABLE biz_registrations (uscc TEXT PRIMARY KEY, name TEXT NOT NULL, legal_person TEXT, founded TEXT, capital NUMERIC, scope TEXT, state TEXT, domicile TEXT, updated_at TEXT NOT NULL)";
+            ddl.ExecuteNonQuery();
+        }
+        using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT OR REPLACE INTO biz_registrations VALUES ($c, $n, $l, $f, $k, $s, $st, $d, $u)";
+        string[] kinds = ["科技有限公司", "贸易有限公司", "物流有限公司", "餐饮管理有限公司"];
+        for (var i = 0; i < rows; i++)
+        {
+            var district = data.District();
+            insert.Parameters.Clear();
+            insert.Parameters.AddWithValue("$c", data.CreditCode(district.Code));
+            insert.Parameters.AddWithValue("$n", $"连云港{data.PersonName()[..1]}{kinds[i % kinds.Length]}{i}");
+            insert.Parameters.AddWithValue("$l", data.PersonName());
+            insert.Parameters.AddWithValue("$f", new DateOnly(2000, 1, 1).AddDays(random.Next(0, 9000)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            insert.Parameters.AddWithValue("$k", random.Next(10, 50_000));
+            insert.Parameters.AddWithValue("$s", "技术开发、技术服务");
+            insert.Parameters.AddWithValue("$st", "存续");
+            insert.Parameters.AddWithValue("$d", data.Address(district));
+            insert.Parameters.AddWithValue("$u", new DateTime(2026, 11, 1).AddMinutes(i).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+            insert.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+}
