@@ -143,6 +143,8 @@ internal static class Collection
         DateTime d when d.Kind == DateTimeKind.Utc => ValueParser.Format(DateTime.SpecifyKind(d + ChinaTime.Offset, DateTimeKind.Unspecified)),
         DateTime d => ValueParser.Format(d),
         DateTimeOffset o => ValueParser.Format(o.ToOffset(ChinaTime.Offset).DateTime),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         double f => f.ToString("R", CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),
@@ -254,6 +256,14 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
         catch (LoadRefusedException refused)
         {
             run.LoadId = refused.LoadId;
+            throw;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The source failed mid-read (a dropped connection, a dropped table): the loader failed its load; name it on the run.
+            var recent = await db.Set<DatasetLoad>().AsNoTracking().Where(l => l.ResourceId == job.ResourceId && l.FileName == $"exchange:{job.Name}")
+                .OrderByDescending(l => l.Id).Take(1).Select(l => new { l.Id, l.StartedAt }).ToListAsync(CancellationToken.None);
+            if (recent is [var l] && l.StartedAt >= run.StartedAt) run.LoadId = l.Id;
             throw;
         }
         Record(run, load);
