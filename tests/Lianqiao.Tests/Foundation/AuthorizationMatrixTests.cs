@@ -261,6 +261,19 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /admin/open"] = Access.Admin,
         ["GET /open-applications"] = Access.Members,
         ["POST /open-applications"] = Access.Members,
+        // Exchange: stewards (their department's, checked inside; a random id answers 404) and platform admins.
+        ["GET /api/v1/exchange/connections"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/connections"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/connections/{connectionId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["PUT /api/v1/exchange/connections/{connectionId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/connections/{connectionId:guid}/test"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/jobs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/jobs/{jobId:guid}/preview"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/jobs/{jobId:guid}/run"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}/runs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}/receipts"] = Access.Of(Actor.Admin, Actor.Steward),
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -291,6 +304,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "version" => "1",
             "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
             "loadId" => Guid.NewGuid().ToString(),
+            "connectionId" or "jobId" or "JobId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
     }
