@@ -12,7 +12,7 @@ namespace Lianqiao.Exchange;
 
 /// <summary>
 /// The demo's exchange: a sample SQLite database of the market regulator's registration system (DATA/exchange/demo-source.db)
-/// collected into 法人单位基础信息 every minute by its update time, and a delivery of that resource into the 人社 application's
+/// collected into 法人单位基础信息 every minute (a snapshot, so deletions are seen), and a delivery of that resource into the 人社 application's
 /// front-end database (DATA/exchange/demo-consumer.db) every minute, under a grant that masks the legal representative.
 /// </summary>
 internal sealed class ExchangeDemoSeed : ISeedStep
@@ -59,9 +59,9 @@ internal sealed class ExchangeDemoSeed : ISeedStep
         db.AddRange(
             new ExchangeJob
             {
-                Name = "市场主体登记信息增量汇聚", Kind = JobKinds.Collect, DepartmentId = provider.Id, ConnectionId = sourceConnection.Id, ResourceId = resource.Id,
-                SourceTable = "biz_registrations", Mode = CollectModes.Incremental, ChangeColumn = "updated_at", ChangeKind = ChangeKinds.Timestamp,
-                OverlapSeconds = 300, IntervalSeconds = 60, NextRunAt = now, LeaseUntil = DateTimeOffset.UnixEpoch, CreatedAt = now, CreatedBy = "demo seed",
+                // A snapshot compared with the stored rows: registrations cancelled at the source become deletions downstream too.
+                Name = "市场主体登记信息汇聚", Kind = JobKinds.Collect, DepartmentId = provider.Id, ConnectionId = sourceConnection.Id, ResourceId = resource.Id,
+                SourceTable = "biz_registrations", Mode = CollectModes.Snapshot, IntervalSeconds = 60, NextRunAt = now, LeaseUntil = DateTimeOffset.UnixEpoch, CreatedAt = now, CreatedBy = "demo seed",
                 Mapping = System.Text.Json.JsonSerializer.Serialize(new List<ColumnMap>
                 {
                     new("uscc", "credit_code"), new("name", "entity_name"), new("legal_person", "legal_representative"), new("founded", "established_on"),
@@ -113,5 +113,48 @@ internal sealed class ExchangeDemoSeed : ISeedStep
             insert.ExecuteNonQuery();
         }
         tx.Commit();
+    }
+}
+
+/// <summary>
+/// Keeps the demo's sample registration system alive: each tick one company changes its capital, one registers, and every
+/// third tick one is cancelled, so the pages show collection and delivery carrying inserts, updates and deletions.
+/// Does nothing unless the demo seed made DATA/exchange/demo-source.db.
+/// </summary>
+internal sealed class ExchangeDemoActivity(Hosting.HostSettings settings, TimeProvider time) : Jobs.IScheduledJob
+{
+    long ticks;
+    public string Name => "exchange-demo-source";
+    public TimeSpan Interval => TimeSpan.FromSeconds(45);
+
+    public Task<string> RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(settings.DataDirectory, "exchange", ExchangeDemoSeed.SourceFile);
+        if (!File.Exists(path)) return Task.FromResult("no demo source");
+        var n = Interlocked.Increment(ref ticks);
+        var now = time.GetUtcNow().ToOffset(Reference.ChinaTime.Offset).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var data = new SyntheticData((int)(time.GetUtcNow().ToUnixTimeSeconds() % int.MaxValue));
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False;Default Timeout=30");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = """
+            UPDATE biz_registrations SET capital = capital + 10, updated_at = $now WHERE uscc = (SELECT uscc FROM biz_registrations ORDER BY random() LIMIT 1);
+            INSERT OR IGNORE INTO biz_registrations VALUES ($code, $name, $person, $founded, 100, '技术开发、技术服务', '存续', $address, $now);
+            """;
+        var district = data.District();
+        cmd.Parameters.AddWithValue("$now", now);
+        cmd.Parameters.AddWithValue("$code", data.CreditCode(district.Code));
+        cmd.Parameters.AddWithValue("$name", $"连云港新登记{n}科技有限公司");
+        cmd.Parameters.AddWithValue("$person", data.PersonName());
+        cmd.Parameters.AddWithValue("$founded", now[..10]);
+        cmd.Parameters.AddWithValue("$address", data.Address(district));
+        cmd.ExecuteNonQuery();
+        if (n % 3 == 0)
+        {
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM biz_registrations WHERE uscc = (SELECT uscc FROM biz_registrations ORDER BY random() LIMIT 1)";
+            delete.ExecuteNonQuery();
+        }
+        return Task.FromResult("demo source changed");
     }
 }

@@ -12,6 +12,7 @@ internal static class ExchangeModule
         services.AddScoped<CollectionRunner>();
         services.AddScoped<DeliveryRunner>();
         services.AddSingleton<IScheduledJob, ExchangeScheduleJob>();
+        services.AddSingleton<IScheduledJob, ExchangeDemoActivity>();
         services.AddTransient<Seeding.ISeedStep, ExchangeDemoSeed>();
         return services;
     }

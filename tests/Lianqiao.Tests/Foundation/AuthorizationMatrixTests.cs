@@ -274,6 +274,11 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/exchange/jobs/{jobId:guid}/run"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/exchange/jobs/{jobId:guid}/runs"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/exchange/jobs/{jobId:guid}/receipts"] = Access.Of(Actor.Admin, Actor.Steward),
+        // The pages: any member sees its department's jobs (another department's answer "no such job").
+        ["GET /exchange"] = Access.Members,
+        ["POST /exchange"] = Access.Members,
+        ["GET /exchange/jobs/{JobId:guid}"] = Access.Members,
+        ["POST /exchange/jobs/{JobId:guid}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
