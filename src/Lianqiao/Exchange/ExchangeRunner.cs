@@ -33,7 +33,10 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<LianqiaoDb>();
         var now = time.GetUtcNow();
-        var leased = db.Set<ExchangeJob>().Where(j => j.Id == jobId && j.LeaseUntil < now);
+        // A lease held by a process of this machine that no longer exists is free at once (a killed CLI run, a crashed node).
+        var holder = await db.Set<ExchangeJob>().Where(j => j.Id == jobId).Select(j => j.LeaseHolder).FirstOrDefaultAsync(ct);
+        var orphaned = holder is not null && IsDeadLocalProcess(holder) ? holder : null;
+        var leased = db.Set<ExchangeJob>().Where(j => j.Id == jobId && (j.LeaseUntil < now || (orphaned != null && j.LeaseHolder == orphaned)));
         if (onlyIfDue) leased = leased.Where(j => j.Enabled && j.NextRunAt <= now);
         var won = await leased.ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseHolder, Node).SetProperty(j => j.LeaseUntil, now + Lease), ct);
         if (won == 0) throw new JobBusyException();
@@ -85,6 +88,22 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
             await FinishAsync(job, run, actor, clock.ElapsedMilliseconds);
         }
         return run;
+    }
+
+    static bool IsDeadLocalProcess(string node)
+    {
+        var parts = node.Split('/');
+        if (parts.Length < 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid)) return false;
+        if (pid == Environment.ProcessId) return node != Node;   // same pid, other instance: an earlier process
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 
     async Task RenewAsync(Guid jobId, CancellationToken ct)

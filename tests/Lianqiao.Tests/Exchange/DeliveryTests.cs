@@ -263,3 +263,81 @@ public sealed class DeliveryTests(ExchangeServer server, ITestOutputHelper outpu
         Assert.Equal(receipts[^1].ToSeq, await CheckpointAsync(target, job.Id));
     }
 }
+
+/// <summary>`lianqiao exchange run` as its own process, killed with SIGKILL mid-delivery, then run again.</summary>
+public sealed class KilledDeliveryProcessTests(ExchangeServer server) : IClassFixture<ExchangeServer>
+{
+    [Fact]
+    public async Task A_killed_cli_delivery_resumes_from_the_targets_checkpoint_with_no_loss_and_no_duplicates()
+    {
+        await server.AllowLoopbackAsync();
+        var data = new SyntheticData(23);
+        var csv = new StringBuilder("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n");
+        for (var i = 0; i < 3000; i++)
+        {
+            var birth = data.Date(new DateOnly(1950, 1, 1), new DateOnly(2005, 12, 31));
+            var id = data.IdNumber("320706", birth, birth);
+            csv.Append($"{id},{data.PersonName()},{(ResidentIdNumber.GetGender(id) == Gender.Male ? "1" : "2")},{birth:yyyy-MM-dd},{data.MobileNumber()},连云港市某路,H1,2026-11-01 08:00:00\n");
+        }
+        using (var steward = await server.AsUserAsync("t-steward"))
+            (await steward.PostAsync("/api/v1/datasets/population-basic/loads?mode=replace", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"))).EnsureSuccessStatusCode();
+        var appId = await server.AppIdAsync("t-app");
+        await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().IssueAsync(new Grant
+        {
+            PrincipalKind = PrincipalKind.Application, PrincipalId = appId.ToString(), ConsumerDepartmentId = server.OwnDepartmentId, ResourceId = "population-basic",
+            ProviderDepartmentId = server.OwnDepartmentId, Kind = GrantKind.Table, Fields = ["name", "id_number"], ExpiresAt = DateTimeOffset.UtcNow.AddDays(1),
+        }, new AuditEntry("grant.issue") { ActorKind = "System" }, default));
+        await using var target = await ExternalDb.CreateAsync(ConnectionKinds.Sqlite, server.DataDirectory);
+        using var admin = await server.AsAdminAsync();
+        var connection = await (await admin.PostJsonAsync("/api/v1/exchange/connections", target!.ConnectionInput("进程测试", server.OwnDepartmentId))).OkJsonAsync<ConnectionDto>();
+        var job = await (await admin.PostJsonAsync("/api/v1/exchange/jobs", new
+        {
+            name = "进程分发", kind = "deliver", connectionId = connection.Id, resourceId = "population-basic", appId, targetTable = "killed_copy", batchSize = 1,
+        })).OkJsonAsync<JobDto>();
+
+        var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "exchange", "run", job.Id.ToString(), "--data", server.DataDirectory };
+        if (server.PostgresConnectionString is { } pg) args.AddRange(["--db", pg]);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        // The CLI draws its progress on stderr after committed batches: kill it once it has drawn some.
+        var progressed = new TaskCompletionSource();
+        var stderr = new StringBuilder();
+        _ = Task.Run(async () =>
+        {
+            var buffer = new char[512];
+            int n;
+            while ((n = await child.StandardError.ReadAsync(buffer)) > 0)
+            {
+                lock (stderr) stderr.Append(buffer, 0, n);
+                if (stderr.ToString().Contains("行/rows", StringComparison.Ordinal)) progressed.TrySetResult();
+            }
+        });
+        _ = child.StandardOutput.ReadToEndAsync();
+        await Task.WhenAny(progressed.Task, child.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(120)));
+        await Task.Delay(200);
+        Assert.False(child.HasExited, "the delivery ended before it could be killed: " + stderr);
+        child.Kill(entireProcessTree: true);
+        await child.WaitForExitAsync();
+
+        // The dead process's lease does not block the next run on this machine; the run resumes from the target's checkpoint.
+        var resumed = await server.RunAsync(job.Id);
+        Assert.True(resumed.Status == RunStatus.Succeeded, resumed.Error);
+        Assert.NotEqual("0", resumed.CheckpointBefore);
+        var runs = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<ExchangeRun>().AsNoTracking().Where(r => r.JobId == job.Id).ToListAsync());
+        Assert.True(runs.Any(r => r.Status == RunStatus.Interrupted && r.Trigger == "cli"), string.Join("; ", runs.Select(r => $"{r.Trigger} {r.Status} {r.Error}")));
+        var live = await server.InScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<LianqiaoDb>();
+            var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == "population-basic");
+            var sql = "SELECT count(*) AS \"Value\" FROM \"" + table.TableName + "\" WHERE NOT \"_deleted\"";
+            return await db.Database.SqlQueryRaw<long>(sql).SingleAsync();
+        });
+        var ids = await target.QueryAsync("SELECT lq_row_id FROM killed_copy");
+        Assert.Equal(live, ids.Count);
+        Assert.Equal(ids.Count, ids.Select(r => r[0]).Distinct().Count());
+        var all = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DeliveryReceipt>().AsNoTracking().Where(r => r.JobId == job.Id).ToListAsync());
+        var ordered = all.OrderBy(r => r.ToSeq).ToList();
+        for (var i = 1; i < ordered.Count; i++) Assert.Equal(ordered[i - 1].ToSeq, ordered[i].FromSeq);
+    }
+}
