@@ -268,6 +268,55 @@ public sealed class CollectionTests(ExchangeServer server, ITestOutputHelper out
         Assert.Null(after.LeaseHolder);
     }
 
+    [Fact]
+    public async Task A_drop_folder_loads_each_file_once_through_the_upload_path()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(server.DataDirectory, "exchange", "drop-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        var born = new DateOnly(1985, 5, 5);
+        await File.WriteAllTextAsync(Path.Combine(folder, "001.csv"), DatasetTestData.Csv(DatasetTestData.Row(1, born), DatasetTestData.Row(2, born)));
+        await File.WriteAllTextAsync(Path.Combine(folder, "002.csv"), DatasetTestData.Csv(DatasetTestData.Row(3, born), DatasetTestData.Row(4, born, phone: "12")));
+        var resource = await PeopleResourceAsync("ex-drop");
+        using var admin = await server.AsAdminAsync();
+        var connection = await (await admin.PostJsonAsync("/api/v1/exchange/connections", new { name = "投递目录", kind = "drop-folder", departmentId = server.OwnDepartmentId, path = folder }))
+            .OkJsonAsync<ConnectionDto>();
+        var job = await (await CreateJobAsync(new { name = "目录汇聚", kind = "collect", connectionId = connection.Id, resourceId = resource, mode = "incremental" })).OkJsonAsync<JobDto>();
+        var run = await server.RunAsync(job.Id);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Error);
+        Assert.Equal(2, run.Batches);
+        Assert.Equal(4, run.RowsAccepted);   // the malformed phone is a warning in this schema: kept and flagged
+        Assert.Equal(4, (await server.StoredAsync(resource, "id_number", "name")).Count);
+        Assert.Empty(Directory.GetFiles(folder));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(folder, "done")).Length);
+        Assert.Equal(0, (await server.RunAsync(job.Id)).Batches);
+    }
+
+    [Fact]
+    public async Task The_scheduler_runs_a_job_when_its_interval_comes_round_and_records_the_lag()
+    {
+        await using var source = await SourceAsync(ExchangeServer.SqliteKind);
+        await source!.CreatePeopleAsync();
+        await source.InsertPersonAsync("people", Person(7).Id, "孙七", Person(7).Born, T1);
+        var resource = await PeopleResourceAsync("ex-scheduled");
+        var job = await (await CreateJobAsync(new
+        {
+            name = "定时", kind = "collect", connectionId = await ConnectionAsync(source), resourceId = resource, sourceTable = "people", mapping = Mapping,
+            mode = "snapshot", intervalSeconds = 10,
+        })).OkJsonAsync<JobDto>();
+        using var admin = await server.AsAdminAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        List<RunDto> runs = [];
+        while (DateTime.UtcNow < deadline && !runs.Any(r => r.Status == RunStatus.Succeeded))
+        {
+            await Task.Delay(500);
+            runs = (await admin.GetFromJsonAsync<List<RunDto>>($"/api/v1/exchange/jobs/{job.Id}/runs", HttpAssertions.Json))!;
+        }
+        var run = runs.Last(r => r.Status == RunStatus.Succeeded);
+        Assert.Equal("schedule", run.Trigger);
+        Assert.NotNull(run.ScheduleLagSeconds);
+        Assert.Single(await server.StoredAsync(resource, "id_number", "name"));
+        Assert.Contains(await server.AuditAsync("exchange.run"), a => a.TargetId == job.Id.ToString() && a.ActorKind == "System");
+    }
+
     async Task<string> SimpleResourceAsync(string id)
     {
         using var admin = await server.AsAdminAsync();
