@@ -27,7 +27,7 @@ internal static class ExchangeCli
                 await Console.Error.WriteLineAsync("该任务正在运行 / the job is running elsewhere; try again when it has finished");
                 return 4;
             }
-            catch (InvalidOperationException) when (!ct.IsCancellationRequested)
+            catch (KeyNotFoundException)
             {
                 await Console.Error.WriteLineAsync($"任务不存在 / no exchange job {jobId}");
                 return 3;

@@ -26,7 +26,10 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
     static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
     static readonly TimeSpan Renew = TimeSpan.FromSeconds(30);
 
-    /// <summary>Runs the job now (or, for the scheduler, only when it is due). Throws <see cref="JobBusyException"/> when another run holds it.</summary>
+    /// <summary>
+    /// Runs the job now (or, for the scheduler, only when it is due). Throws <see cref="JobBusyException"/> when another run
+    /// holds it and <see cref="KeyNotFoundException"/> when there is no such job.
+    /// </summary>
     public async Task<ExchangeRun> RunAsync(Guid jobId, RunActor actor, IProgress<LoadProgress>? progress, CancellationToken ct, bool onlyIfDue = false)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -34,7 +37,9 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
         var db = sp.GetRequiredService<LianqiaoDb>();
         var now = time.GetUtcNow();
         // A lease held by a process of this machine that no longer exists is free at once (a killed CLI run, a crashed node).
-        var holder = await db.Set<ExchangeJob>().Where(j => j.Id == jobId).Select(j => j.LeaseHolder).FirstOrDefaultAsync(ct);
+        var current = await db.Set<ExchangeJob>().Where(j => j.Id == jobId).Select(j => new { j.LeaseHolder }).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"No exchange job {jobId}.");
+        var holder = current.LeaseHolder;
         var orphaned = holder is not null && IsDeadLocalProcess(holder) ? holder : null;
         var leased = db.Set<ExchangeJob>().Where(j => j.Id == jobId && (j.LeaseUntil < now || (orphaned != null && j.LeaseHolder == orphaned)));
         if (onlyIfDue) leased = leased.Where(j => j.Enabled && j.NextRunAt <= now);
