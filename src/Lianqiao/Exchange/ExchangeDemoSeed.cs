@@ -34,7 +34,7 @@ internal sealed class ExchangeDemoSeed : ISeedStep
 
         var folder = Directory.CreateDirectory(Path.Combine(context.DataDirectory, "exchange")).FullName;
         var source = Path.Combine(folder, SourceFile);
-        WriteSource(source, 300, 11);
+        WriteSource(source, 500, 20261128);
         var now = time.GetUtcNow();
         var sourceConnection = new ExchangeConnection
         {
@@ -78,41 +78,45 @@ internal sealed class ExchangeDemoSeed : ISeedStep
         _ = grant;
     }
 
-    /// <summary>The registration system's own table: its own column names, an update time, and a few rows a rule will quarantine.</summary>
+    /// <summary>
+    /// The registration system's own table under its own column names, holding the same companies the datasets demo
+    /// loads from a file (same generator and seed): the first snapshot changes nothing, later ones carry what the demo
+    /// source activity changes. A few credit codes are invalid on purpose; the rules quarantine them on every run.
+    /// </summary>
     internal static void WriteSource(string path, int rows, int seed)
     {
         if (File.Exists(path)) File.Delete(path);
-        var data = new SyntheticData(seed);
-        var random = new Random(seed);
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        using var tx = connection.BeginTransaction();
-        using (var ddl = connection.CreateCommand())
+        var csv = Path.GetTempFileName();
+        try
         {
-            ddl.Transaction = tx;
-            ddl.CommandText = "CREATE TABLE biz_registrations (uscc TEXT PRIMARY KEY, name TEXT NOT NULL, legal_person TEXT, founded TEXT, capital NUMERIC, scope TEXT, state TEXT, domicile TEXT, updated_at TEXT NOT NULL)";
-            ddl.ExecuteNonQuery();
+            Datasets.DemoFiles.WriteLegalEntities(csv, rows, seed);
+            using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+            connection.Open();
+            using var tx = connection.BeginTransaction();
+            using (var ddl = connection.CreateCommand())
+            {
+                ddl.Transaction = tx;
+                ddl.CommandText = "CREATE TABLE biz_registrations (uscc TEXT PRIMARY KEY, name TEXT NOT NULL, legal_person TEXT, founded TEXT, capital NUMERIC, scope TEXT, state TEXT, domicile TEXT, updated_at TEXT NOT NULL)";
+                ddl.ExecuteNonQuery();
+            }
+            using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = "INSERT OR REPLACE INTO biz_registrations VALUES ($c, $n, $l, $f, $k, $s, $st, $d, $u)";
+            string[] names = ["$c", "$n", "$l", "$f", "$k", "$s", "$st", "$d"];
+            foreach (var (line, i) in File.ReadLines(csv).Skip(1).Select((l, i) => (l, i)))
+            {
+                var cells = line.Split(',');
+                insert.Parameters.Clear();
+                for (var c = 0; c < names.Length; c++) insert.Parameters.AddWithValue(names[c], c < cells.Length ? cells[c] : DBNull.Value);
+                insert.Parameters.AddWithValue("$u", new DateTime(2026, 11, 1).AddMinutes(i).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+                insert.ExecuteNonQuery();
+            }
+            tx.Commit();
         }
-        using var insert = connection.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = "INSERT OR REPLACE INTO biz_registrations VALUES ($c, $n, $l, $f, $k, $s, $st, $d, $u)";
-        string[] kinds = ["科技有限公司", "贸易有限公司", "物流有限公司", "餐饮管理有限公司"];
-        for (var i = 0; i < rows; i++)
+        finally
         {
-            var district = data.District();
-            insert.Parameters.Clear();
-            insert.Parameters.AddWithValue("$c", data.CreditCode(district.Code));
-            insert.Parameters.AddWithValue("$n", $"连云港{data.PersonName()[..1]}{kinds[i % kinds.Length]}{i}");
-            insert.Parameters.AddWithValue("$l", data.PersonName());
-            insert.Parameters.AddWithValue("$f", new DateOnly(2000, 1, 1).AddDays(random.Next(0, 9000)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-            insert.Parameters.AddWithValue("$k", random.Next(10, 50_000));
-            insert.Parameters.AddWithValue("$s", "技术开发、技术服务");
-            insert.Parameters.AddWithValue("$st", "存续");
-            insert.Parameters.AddWithValue("$d", data.Address(district));
-            insert.Parameters.AddWithValue("$u", new DateTime(2026, 11, 1).AddMinutes(i).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
-            insert.ExecuteNonQuery();
+            File.Delete(csv);
         }
-        tx.Commit();
     }
 }
 
