@@ -220,6 +220,17 @@ internal sealed class DatabaseRowSource : RowSource
 
     public override string? Get(int index) => cells[index];
 
+    /// <summary>The same rows as a stream of text cells (a copy per row), for a loader entry point that takes row streams.</summary>
+    public async IAsyncEnumerable<string?[]> RowsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        while (Read())
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return (string?[])cells.Clone();
+        }
+        await Task.CompletedTask;
+    }
+
     public override void Dispose()
     {
         reader.Dispose();
