@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need (Debian's PostgreSQL 15 and Chromium, the pinned dotnet tools),
-# starts a throwaway PostgreSQL, then runs the whole suite on SQLite and again on PostgreSQL.
-# With CI=true, a PostgreSQL that cannot start fails the run instead of skipping it.
+# Runs every test: installs what the tests need (Debian's PostgreSQL 15, MariaDB and Chromium, the pinned dotnet tools),
+# starts a throwaway PostgreSQL and MariaDB, then runs the whole suite on SQLite and again on PostgreSQL.
+# MariaDB serves as a source and target database of the exchange tests (LIANQIAO_TEST_MARIADB).
+# With CI=true, a PostgreSQL or MariaDB that cannot start fails the run instead of skipping it.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -9,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOG
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v python3 >/dev/null && python3 -c 'import rdflib' 2>/dev/null || need+=(python3-rdflib)
-if [ ${#need[@]} -gt 0 ] || [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+if [ ${#need[@]} -gt 0 ] || [ ! -x /usr/lib/postgresql/15/bin/initdb ] || [ ! -x /usr/sbin/mariadbd ]; then
   apt-get update -qq
   [ ${#need[@]} -gt 0 ] && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
@@ -23,6 +24,15 @@ else
   have_pg=0
   if [ "${CI:-}" = "true" ]; then echo "PostgreSQL did not start; CI requires it" >&2; exit 1; fi
   echo "warning: PostgreSQL did not start; running the SQLite suite only" >&2
+fi
+
+export MDBTEST=${MDBTEST:-/tmp/lianqiao-mariadbtest-$$}
+if mdb_env=$(bash .ci/mariadb-up.sh); then
+  eval "$mdb_env"
+  trap 'bash .ci/pg-down.sh; bash .ci/mariadb-down.sh' EXIT
+else
+  if [ "${CI:-}" = "true" ]; then echo "MariaDB did not start; CI requires it" >&2; exit 1; fi
+  echo "warning: MariaDB did not start; the exchange tests that need it are skipped" >&2
 fi
 
 dotnet tool restore >/dev/null

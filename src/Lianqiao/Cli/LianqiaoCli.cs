@@ -44,6 +44,14 @@ public static class LianqiaoCli
         };
         load.SetAction((r, ct) => DatasetsCli.LoadAsync(Settings(r), r.GetValue(resource)!, r.GetValue(file)!, r.GetValue(mode)!, r.GetValue(format), WithServicesAsync, ct));
 
+        var jobId = new Argument<Guid>("JOB_ID") { Description = "交换任务标识 / exchange job id" };
+        var exchangeRun = new Command("run", "立即运行一个交换任务（进度在 stderr，结果一行 JSON 在 stdout）/ run an exchange job now (progress on stderr, the run as one JSON line on stdout)")
+        {
+            jobId, DataOption, DbOption,
+        };
+        exchangeRun.SetAction((r, ct) => Exchange.ExchangeCli.RunAsync(Settings(r), r.GetValue(jobId), WithServicesAsync, ct));
+        var exchange = new Command("exchange", "库表交换 / exchange connectors") { exchangeRun };
+
         var verify = new Command("verify", "校验审计账本（哈希链与签名）/ verify the audit ledger's hash chain and signatures") { DataOption, DbOption };
         verify.SetAction((r, ct) => AuditVerifyAsync(Settings(r), ct));
         var seal = new Command("seal", "立即封存新的审计记录 / seal new audit records now") { DataOption, DbOption };
@@ -59,7 +67,7 @@ public static class LianqiaoCli
 
         var root = new RootCommand("连桥 Lianqiao — 政务数据共享交换与开放平台 / government data sharing, exchange and open-data platform")
         {
-            serve, migrate, admin, audit, dev, load,
+            serve, migrate, admin, audit, dev, load, exchange,
         };
         return await root.Parse(args).InvokeAsync();
     }

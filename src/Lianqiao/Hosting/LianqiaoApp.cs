@@ -7,6 +7,7 @@ using Lianqiao.Components;
 using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Errors;
+using Lianqiao.Exchange;
 using Lianqiao.Gateway;
 using Lianqiao.Jobs;
 using Lianqiao.OpenData;
@@ -71,6 +72,7 @@ public static class LianqiaoApp
         services.AddDatasets(builder.Configuration);
         services.AddGateway();
         services.AddOpenData();
+        services.AddExchange(builder.Configuration);
         services.AddSingleton<SeedRunner>();
 
         configure?.Invoke(builder);
@@ -112,6 +114,7 @@ public static class LianqiaoApp
         api.MapDatasets();
         api.MapGateway();
         api.MapOpenData();
+        api.MapExchange();
 
         app.MapRazorComponents<App>();
         return app;

@@ -29,6 +29,8 @@ internal sealed class DataQuery
     public required IReadOnlyList<ColumnMask> Masks { get; init; }
     public required IReadOnlyList<string> StorageClasses { get; init; }
     public required bool ChangeFeed { get; init; }
+    /// <summary>Change feed only: the row's stable id (one per resource key) follows "_seq" and "_deleted"; delivery keys target rows on it.</summary>
+    public bool RowIds { get; init; }
     public required long Limit { get; init; }
 
     /// <summary>Last row id (page) or change sequence (feed) streamed, for the next cursor.</summary>
@@ -53,7 +55,7 @@ internal sealed class DataQuery
     };
 
     /// <summary>Builds the query; throws <see cref="QueryException"/> with every error of the caller's parameters.</summary>
-    public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit)
+    public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit, bool rowIds = false)
     {
         var physical = DatasetStore.ColumnsOf(table).ToDictionary(c => c.Column, c => c.Type, StringComparer.Ordinal);
         // Columns leave in the catalog's item order, whatever order the grant lists them in.
@@ -68,7 +70,8 @@ internal sealed class DataQuery
         if (errors.Count > 0) throw new QueryException(errors);
 
         var sql = new StringBuilder("SELECT ");
-        sql.Append(request.Since is null ? "\"_id\"" : "\"_seq\", \"_deleted\"");
+        rowIds = rowIds && request.Since is not null;
+        sql.Append(request.Since is null ? "\"_id\"" : rowIds ? "\"_seq\", \"_deleted\", \"_id\"" : "\"_seq\", \"_deleted\"");
         foreach (var c in selected) sql.Append(", ").Append(SqlRenderer.Quote(c));
         sql.Append(" FROM ").Append(SqlRenderer.Quote(table.TableName)).Append(" WHERE ");
         var parameters = new List<(string, object?)>();
@@ -119,6 +122,7 @@ internal sealed class DataQuery
 
         var outputMasks = selected.Select(c => masks[c]).ToList();
         var columns = selected.Select(c => new OutputColumn(c, resource.Items.First(i => i.ColumnName == c).Name, OutputTypeOf(physical[c], masks[c].Masked))).ToList();
+        if (rowIds) columns.Insert(0, new OutputColumn("_id", "行标识", OutputType.Integer));
         if (request.Since is not null)
         {
             columns.Insert(0, new OutputColumn("_deleted", "已删除", OutputType.Boolean));
@@ -132,6 +136,7 @@ internal sealed class DataQuery
             Masks = outputMasks,
             StorageClasses = selected.Select(c => physical[c]).ToList(),
             ChangeFeed = request.Since is not null,
+            RowIds = rowIds,
             Limit = limit,
         };
     }
@@ -161,7 +166,7 @@ internal sealed class DataQuery
         command.CommandText = Sql;
         foreach (var (name, value) in Parameters) DatasetStore.AddParameter(command, name, value);
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
-        var offset = ChangeFeed ? 2 : 1;
+        var offset = ChangeFeed ? (RowIds ? 3 : 2) : 1;
         while (await reader.ReadAsync(ct))
         {
             var row = new object?[Columns.Count];
@@ -170,11 +175,12 @@ internal sealed class DataQuery
             {
                 row[0] = Last;
                 row[1] = Convert.ToBoolean(reader.GetValue(1), CultureInfo.InvariantCulture);
+                if (RowIds) row[2] = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
             }
             for (var i = 0; i < Masks.Count; i++)
             {
                 var raw = await reader.IsDBNullAsync(i + offset, ct) ? null : Value(StorageClasses[i], reader.GetValue(i + offset));
-                row[i + (ChangeFeed ? 2 : 0)] = MaskingService.Apply(Masks[i], raw, pseudonymKey);
+                row[ChangeFeed ? i + offset : i] = MaskingService.Apply(Masks[i], raw, pseudonymKey);
             }
             yield return row;
         }

@@ -277,6 +277,24 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /admin/open"] = Access.Admin,
         ["GET /open-applications"] = Access.Members,
         ["POST /open-applications"] = Access.Members,
+        // Exchange: stewards (their department's, checked inside; a random id answers 404) and platform admins.
+        ["GET /api/v1/exchange/connections"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/connections"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/connections/{connectionId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["PUT /api/v1/exchange/connections/{connectionId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/connections/{connectionId:guid}/test"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/jobs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/jobs/{jobId:guid}/preview"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["POST /api/v1/exchange/jobs/{jobId:guid}/run"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}/runs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}/receipts"] = Access.Of(Actor.Admin, Actor.Steward),
+        // The pages: any member sees its department's jobs (another department's answer "no such job").
+        ["GET /exchange"] = Access.Members,
+        ["POST /exchange"] = Access.Members,
+        ["GET /exchange/jobs/{JobId:guid}"] = Access.Members,
+        ["POST /exchange/jobs/{JobId:guid}"] = Access.Members,
     };
 
     /// <summary>Values for route parameters, by name; the scope picks the caller's own department or another one.</summary>
@@ -309,6 +327,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
             "loadId" => Guid.NewGuid().ToString(),
             "token" => Guid.NewGuid().ToString("N"),
+            "connectionId" or "jobId" or "JobId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
     }

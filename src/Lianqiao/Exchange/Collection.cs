@@ -1,0 +1,412 @@
+using System.Data.Common;
+using System.Globalization;
+using Lianqiao.Data;
+using Lianqiao.Datasets;
+using Lianqiao.Datasets.Loading;
+using Lianqiao.Quality;
+using Lianqiao.Reference;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lianqiao.Exchange;
+
+/// <summary>A mapping or source the job cannot use; every problem at once, keyed like the job's JSON.</summary>
+internal sealed class JobInvalidException(string code, string titleZh, string detailEn, IReadOnlyDictionary<string, string[]>? errors = null) : Exception(detailEn)
+{
+    public string Code { get; } = code;
+    public string TitleZh { get; } = titleZh;
+    public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
+}
+
+/// <summary>
+/// 汇聚 from a database: the query a job runs against its source, the type check of its mapping, and the rows as a
+/// <see cref="RowSource"/> so they go through the one load path (rules, quarantine, atomic batch, report) like an upload.
+/// </summary>
+internal static class Collection
+{
+    /// <summary>The SELECT of a job: mapped source columns (plus the change column), the incremental condition, an optional row limit.</summary>
+    public static (string Sql, List<(string, object?)> Parameters) Query(string kind, ExchangeJob job, IReadOnlyList<ColumnMap> mapping, int? limit)
+    {
+        var select = mapping.Select(m => Sql.Q(kind, m.Source)).ToList();
+        var change = job.Mode == CollectModes.Incremental ? job.ChangeColumn : null;
+        if (change is not null && !mapping.Any(m => m.Source == change)) select.Add(Sql.Q(kind, change));
+        var from = job.SourceTable is not null ? Sql.Table(kind, job.SourceTable) : $"({job.SourceQuery}) src";
+        var top = limit is not null && kind == ConnectionKinds.SqlServer ? $"TOP ({limit.Value}) " : "";
+        var sql = $"SELECT {top}{string.Join(", ", select)} FROM {from}";
+        var parameters = new List<(string, object?)>();
+        if (change is not null && job.Checkpoint is not null)
+        {
+            if (job.ChangeKind == ChangeKinds.Id)
+            {
+                sql += $" WHERE {Sql.Q(kind, change)} > @from";
+                parameters.Add(("from", long.Parse(job.Checkpoint, CultureInfo.InvariantCulture)));
+            }
+            else
+            {
+                // >= and an overlap window: rows sharing the checkpoint's timestamp, rows committed late and rows stamped by a
+                // clock running behind are read again; the upsert by key makes the re-read harmless (unchanged rows keep their sequence).
+                var since = DateTime.Parse(job.Checkpoint, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).AddSeconds(-job.OverlapSeconds);
+                sql += $" WHERE {Sql.Q(kind, change)} >= @from";
+                parameters.Add(("from", kind == ConnectionKinds.Sqlite ? ValueParser.Format(DateTime.SpecifyKind(since, DateTimeKind.Unspecified)) : since));
+            }
+        }
+        if (limit is not null && kind != ConnectionKinds.SqlServer) sql += $" LIMIT {limit.Value}";
+        return (sql, parameters);
+    }
+
+    /// <summary>The source's columns and their .NET types, from a query that returns no rows.</summary>
+    public static async Task<List<(string Name, Type Type)>> DescribeAsync(DbConnection connection, string kind, ExchangeJob job, CancellationToken ct)
+    {
+        var from = job.SourceTable is not null ? Sql.Table(kind, job.SourceTable) : $"({job.SourceQuery}) src";
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = kind == ConnectionKinds.SqlServer ? $"SELECT TOP (0) * FROM {from}" : $"SELECT * FROM {from} WHERE 1 = 0";
+        await using var reader = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SchemaOnly, ct);
+        var columns = new List<(string, Type)>();
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            Type type;
+            try { type = reader.GetFieldType(i); }
+            catch (InvalidOperationException) { type = typeof(object); }   // SQLite with no declared type: decided per value
+            columns.Add((reader.GetName(i), type));
+        }
+        return columns;
+    }
+
+    /// <summary>
+    /// Completes and checks a mapping against the source and the resource: an empty mapping maps columns of the same name;
+    /// every source column must exist, every target column must be a resource column, key and required columns must be
+    /// mapped, and a source type that can never hold the target type (a date into a number, a number into a date) is refused.
+    /// </summary>
+    public static List<ColumnMap> CheckMapping(IReadOnlyList<(string Name, Type Type)> source, TableSchema schema, IReadOnlyList<ColumnMap> requested, ExchangeJob job)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string key, string message) { if (!errors.TryGetValue(key, out var l)) errors[key] = l = []; l.Add(message); }
+        var bySource = source.GroupBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        var mapping = requested.Count > 0
+            ? requested.ToList()
+            : schema.Columns.Where(c => bySource.ContainsKey(c.Column)).Select(c => new ColumnMap(bySource[c.Column].Name, c.Column)).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in mapping)
+        {
+            var key = "mapping." + m.Column;
+            var target = schema.Columns.FirstOrDefault(c => c.Column == m.Column);
+            if (target is null) { Add(key, "资源没有该信息项 / the resource has no such column"); continue; }
+            if (!seen.Add(m.Column)) Add(key, "信息项被映射了两次 / the column is mapped twice");
+            if (!Sql.IsIdentifier(m.Source)) { Add(key, "源列名无效 / the source column name is not a plain identifier"); continue; }
+            if (!bySource.TryGetValue(m.Source, out var src)) { Add(key, $"源中没有列 {m.Source} / the source has no column {m.Source}"); continue; }
+            if (!Compatible(target.Type[0], src.Type))
+                Add(key, $"类型不匹配：源列 {src.Name} 为 {src.Type.Name}，信息项类型为 {target.Type} / type mismatch: source {src.Name} is {src.Type.Name}, the column is type {target.Type}");
+        }
+        foreach (var c in schema.Columns.Where(c => (c.Key || c.Required) && !seen.Contains(c.Column)))
+            Add("mapping." + c.Column, "主键或必填信息项未映射 / a key or required column is not mapped");
+        if (job.Mode == CollectModes.Incremental)
+        {
+            if (!Sql.IsIdentifier(job.ChangeColumn) || !bySource.TryGetValue(job.ChangeColumn!, out var change))
+                Add("changeColumn", "源中没有该变更列 / the source has no such change column");
+            else if (job.ChangeKind == ChangeKinds.Id ? !IsInteger(change.Type) && change.Type != typeof(object) : !IsTime(change.Type) && change.Type != typeof(string) && change.Type != typeof(object))
+                Add("changeColumn", $"变更列类型 {change.Type.Name} 不适用于 {job.ChangeKind} / the change column's type does not fit {job.ChangeKind}");
+            if (!schema.KeyColumns.Any()) Add("mode", "增量汇聚需要资源有主键 / incremental collection needs a resource with key columns");
+        }
+        if (errors.Count > 0)
+            throw new JobInvalidException("mapping-invalid", "字段映射有误", "The column mapping does not fit the source or the resource; see errors.",
+                errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        return mapping;
+    }
+
+    static bool IsInteger(Type t) => t == typeof(long) || t == typeof(int) || t == typeof(short) || t == typeof(byte) || t == typeof(sbyte)
+        || t == typeof(ulong) || t == typeof(uint) || t == typeof(ushort);
+
+    static bool IsNumber(Type t) => IsInteger(t) || t == typeof(decimal) || t == typeof(double) || t == typeof(float);
+
+    static bool IsTime(Type t) => t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(DateOnly);
+
+    /// <summary>Could a value of <paramref name="source"/> ever be valid for the data item type? Text may hold anything; the row rules decide per value.</summary>
+    public static bool Compatible(char target, Type source)
+    {
+        if (source == typeof(string) || source == typeof(object)) return true;
+        return target switch
+        {
+            'C' or 'M' or 'G' => source != typeof(byte[]),
+            'N' or 'Y' or 'F' or 'B' or 'I' => IsNumber(source),
+            'D' or 'T' => IsTime(source),
+            'L' => source == typeof(bool) || IsInteger(source),
+            _ => false,
+        };
+    }
+
+    /// <summary>One value as the text the row checker parses.</summary>
+    public static string? Text(object? value, char target) => value switch
+    {
+        null or DBNull => null,
+        string s => s,
+        DateTime d when target == 'D' => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        // timestamptz arrives as UTC; the platform stores China's wall-clock time, as people enter it.
+        DateTime d when d.Kind == DateTimeKind.Utc => ValueParser.Format(DateTime.SpecifyKind(d + ChinaTime.Offset, DateTimeKind.Unspecified)),
+        DateTime d => ValueParser.Format(d),
+        DateTimeOffset o => ValueParser.Format(o.ToOffset(ChinaTime.Offset).DateTime),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        double f => f.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        byte[] bytes => Convert.ToBase64String(bytes),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+}
+
+/// <summary>A source query's rows as the loader reads files: text cells under the resource's column names. Tracks the change column's largest value.</summary>
+internal sealed class DatabaseRowSource : RowSource
+{
+    readonly DbConnection connection;
+    readonly DbCommand command;
+    readonly DbDataReader reader;
+    readonly char[] types;
+    readonly int[] ordinals;
+    readonly int changeOrdinal;
+    readonly string? changeKind;
+    readonly string?[] cells;
+    long rows;
+
+    public DatabaseRowSource(DbConnection connection, DbCommand command, DbDataReader reader, IReadOnlyList<ColumnMap> mapping, TableSchema schema,
+        string? changeColumn, string? changeKind)
+    {
+        this.connection = connection;
+        this.command = command;
+        this.reader = reader;
+        Header = mapping.Select(m => m.Column).ToList();
+        types = mapping.Select(m => schema.Columns.First(c => c.Column == m.Column).Type[0]).ToArray();
+        ordinals = mapping.Select(m => reader.GetOrdinal(m.Source)).ToArray();
+        changeOrdinal = changeColumn is null ? -1 : reader.GetOrdinal(changeColumn);
+        this.changeKind = changeKind;
+        cells = new string?[mapping.Count];
+    }
+
+    public override IReadOnlyList<string> Header { get; }
+    public override int FieldCount => cells.Length;
+    public override long Line => rows + 1;
+    public override double Fraction => 0;
+    /// <summary>The largest change value read so far, as checkpoint text.</summary>
+    public string? MaxChange { get; private set; }
+    DateTime maxTime = DateTime.MinValue;
+    long maxId = long.MinValue;
+
+    public override bool Read()
+    {
+        if (!reader.Read()) return false;
+        rows++;
+        for (var i = 0; i < ordinals.Length; i++) cells[i] = Collection.Text(reader.GetValue(ordinals[i]), types[i]);
+        if (changeOrdinal >= 0 && !reader.IsDBNull(changeOrdinal)) Track(reader.GetValue(changeOrdinal));
+        return true;
+    }
+
+    void Track(object value)
+    {
+        if (changeKind == ChangeKinds.Id)
+        {
+            var id = Convert.ToInt64(value, CultureInfo.InvariantCulture);
+            if (id > maxId) { maxId = id; MaxChange = id.ToString(CultureInfo.InvariantCulture); }
+            return;
+        }
+        DateTime t;
+        switch (value)
+        {
+            case DateTime d: t = d; break;
+            case DateTimeOffset o: t = o.UtcDateTime; break;
+            case string s when DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed): t = parsed; break;
+            default: return;
+        }
+        if (t > maxTime) { maxTime = t; MaxChange = DateTime.SpecifyKind(t, DateTimeKind.Unspecified).ToString("O", CultureInfo.InvariantCulture); }
+    }
+
+    public override string? Get(int index) => cells[index];
+
+    /// <summary>The same rows as a stream of text cells (a copy per row), for a loader entry point that takes row streams.</summary>
+    public async IAsyncEnumerable<string?[]> RowsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        while (Read())
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return (string?[])cells.Clone();
+        }
+        await Task.CompletedTask;
+    }
+
+    public override void Dispose()
+    {
+        reader.Dispose();
+        command.Dispose();
+        connection.Dispose();
+    }
+}
+
+/// <summary>Runs one collection: database sources through <see cref="DatabaseRowSource"/>, HTTP JSON and drop-folder files through the file path.</summary>
+internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader loader, ITableSchemaSource schemas)
+{
+    public async Task RunAsync(LianqiaoDb db, ExchangeJob job, ExchangeConnection connection, ExchangeRun run, IProgress<LoadProgress>? progress, string actor, CancellationToken ct)
+    {
+        var schema = await schemas.FindAsync(job.ResourceId, ct)
+            ?? throw new JobInvalidException("no-schema", "资源不存在或没有信息项", "The resource does not exist or has no table schema.");
+        var mode = job.Mode == CollectModes.Incremental ? LoadModes.Upsert : LoadModes.Replace;
+        run.CheckpointBefore = job.Checkpoint;
+        switch (connection.Kind)
+        {
+            case ConnectionKinds.HttpJson:
+                await FromHttpAsync(job, connection, run, mode, progress, actor, ct);
+                return;
+            case ConnectionKinds.DropFolder:
+                await FromFolderAsync(job, connection, run, mode, progress, actor, ct);
+                return;
+        }
+
+        using var source = await OpenAsync(connection, job, schema, null, ct);
+        DatasetLoad load;
+        try
+        {
+            var rows = new RowStream(source.Header, source.RowsAsync(ct));
+            load = await loader.RunAsync(LoadRequest.FromRows(job.ResourceId, mode, rows, $"exchange:{job.Name}", actor, actor), progress, ct);
+        }
+        catch (LoadRefusedException refused)
+        {
+            run.LoadId = refused.LoadId;
+            throw;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The source failed mid-read (a dropped connection, a dropped table): the loader failed its load; name it on the run.
+            var recent = await db.Set<DatasetLoad>().AsNoTracking().Where(l => l.ResourceId == job.ResourceId && l.FileName == $"exchange:{job.Name}")
+                .OrderByDescending(l => l.Id).Take(1).Select(l => new { l.Id, l.StartedAt }).ToListAsync(CancellationToken.None);
+            if (recent is [var l] && l.StartedAt >= run.StartedAt) run.LoadId = l.Id;
+            throw;
+        }
+        Record(run, load);
+        // The checkpoint moves only after the load committed; a run killed in between re-reads rows the upsert makes harmless.
+        if (source.MaxChange is not null && IsLater(job, source.MaxChange))
+        {
+            job.Checkpoint = source.MaxChange;
+            await db.Set<ExchangeJob>().Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Checkpoint, source.MaxChange), CancellationToken.None);
+        }
+        run.CheckpointAfter = job.Checkpoint;
+    }
+
+    static bool IsLater(ExchangeJob job, string candidate) => job.Checkpoint is null || (job.ChangeKind == ChangeKinds.Id
+        ? long.Parse(candidate, CultureInfo.InvariantCulture) > long.Parse(job.Checkpoint, CultureInfo.InvariantCulture)
+        : DateTime.Parse(candidate, CultureInfo.InvariantCulture) > DateTime.Parse(job.Checkpoint, CultureInfo.InvariantCulture));
+
+    static void Record(ExchangeRun run, DatasetLoad load)
+    {
+        run.LoadId = load.Id;
+        run.RowsRead += load.RowsRead;
+        run.RowsAccepted += load.RowsAccepted;
+        run.RowsQuarantined += load.RowsQuarantined;
+        run.RowsDeleted += load.RowsDeleted;
+        run.Batches++;
+    }
+
+    /// <summary>The source rows of a job (or the first <paramref name="limit"/>), read through a checked mapping.</summary>
+    public async Task<DatabaseRowSource> OpenAsync(ExchangeConnection connection, ExchangeJob job, TableSchema schema, int? limit, CancellationToken ct)
+    {
+        var conn = await opener.OpenAsync(connection, ct);
+        DbCommand? cmd = null;
+        try
+        {
+            var mapping = job.Columns();
+            var (sql, parameters) = Collection.Query(connection.Kind, job, mapping, limit);
+            cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.CommandTimeout = 0;
+            foreach (var (name, value) in parameters) Sql.Add(cmd, name, value);
+            var reader = await cmd.ExecuteReaderAsync(ct);
+            return new DatabaseRowSource(conn, cmd, reader, mapping, schema, job.Mode == CollectModes.Incremental ? job.ChangeColumn : null, job.ChangeKind);
+        }
+        catch
+        {
+            if (cmd is not null) await cmd.DisposeAsync();
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Dry run: the first rows mapped and checked by the row rules, nothing written.</summary>
+    public async Task<PreviewDto> PreviewAsync(LianqiaoDb db, ExchangeJob job, ExchangeConnection connection, TimeProvider time, int limit, CancellationToken ct)
+    {
+        var schema = await schemas.FindAsync(job.ResourceId, ct)
+            ?? throw new JobInvalidException("no-schema", "资源不存在或没有信息项", "The resource does not exist or has no table schema.");
+        if (!ConnectionKinds.Databases.Contains(connection.Kind))
+            throw new JobInvalidException("preview-unsupported", "仅数据库来源支持预览", "Preview reads database sources; files and APIs are checked when they load.");
+        var mapping = job.Columns();
+        var mapped = schema with { Columns = mapping.Select(m => schema.Columns.First(c => c.Column == m.Column)).ToList(), Rules = [] };
+        var names = mapped.Columns.Select(c => c.CodeTable).OfType<string>().Distinct().ToList();
+        var entries = await db.Set<CodeEntry>().AsNoTracking().Where(e => names.Contains(e.TableCode) && e.RetiredInVersion == null)
+            .Select(e => new { e.TableCode, e.Code }).ToListAsync(ct);
+        var codeTables = names.ToDictionary(n => n, n => (IReadOnlySet<string>)entries.Where(e => e.TableCode == n).Select(e => e.Code).ToHashSet(StringComparer.Ordinal));
+        var checker = new RowChecker(mapped, codeTables, time.Today());
+        var tally = new QualityTally();
+        var rows = new List<PreviewRow>();
+        using var source = await OpenAsync(connection, job, schema, limit, ct);
+        var raw = new string?[mapping.Count];
+        var typed = new object?[mapping.Count];
+        var issues = new List<RowIssue>();
+        while (source.Read())
+        {
+            for (var i = 0; i < raw.Length; i++) raw[i] = source.Get(i);
+            issues.Clear();
+            checker.Check(raw, typed, issues, tally);
+            rows.Add(new PreviewRow(raw.ToArray(), issues.Select(x => $"{x.Column}: {x.MessageZh} / {x.MessageEn} ({x.Rule}, {x.Severity})").ToList()));
+        }
+        return new PreviewDto(source.Header, rows);
+    }
+
+    async Task FromHttpAsync(ExchangeJob job, ExchangeConnection connection, ExchangeRun run, string mode, IProgress<LoadProgress>? progress, string actor, CancellationToken ct)
+    {
+        var (client, url, token) = await opener.HttpAsync(connection, ct);
+        using var _ = client;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new JobInvalidException("source-http-error", "接口返回错误", $"The source API answered HTTP {(int)response.StatusCode}.");
+        var file = Path.GetTempFileName();
+        try
+        {
+            await using (var output = File.Create(file)) await response.Content.CopyToAsync(output, ct);
+            var load = await loader.RunAsync(new LoadRequest(job.ResourceId, mode, LoadFormats.Json, file, url.AbsolutePath, new FileInfo(file).Length, actor, actor), progress, ct);
+            Record(run, load);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Each file dropped in the folder loads once, in name order; loaded files move to done/, refused ones to failed/.</summary>
+    async Task FromFolderAsync(ExchangeJob job, ExchangeConnection connection, ExchangeRun run, string mode, IProgress<LoadProgress>? progress, string actor, CancellationToken ct)
+    {
+        var folder = opener.CheckPath(connection.Path);
+        var files = Directory.GetFiles(folder).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".csv" or ".xlsx" or ".json" or ".ndjson" or ".jsonl")
+            .Order(StringComparer.Ordinal).ToList();
+        var failures = new List<string>();
+        foreach (var file in files)
+        {
+            var format = LoadFormats.Detect(null, null, file, []);
+            try
+            {
+                var load = await loader.RunAsync(new LoadRequest(job.ResourceId, mode, format, file, Path.GetFileName(file), new FileInfo(file).Length, actor, actor), progress, ct);
+                Record(run, load);
+                MoveTo(folder, "done", file);
+            }
+            catch (LoadRefusedException refused)
+            {
+                failures.Add($"{Path.GetFileName(file)}: {refused.TitleZh} / {refused.Message}");
+                MoveTo(folder, "failed", file);
+            }
+        }
+        run.CheckpointAfter = files.Count > 0 ? Path.GetFileName(files[^1]) : run.CheckpointBefore;
+        if (failures.Count > 0) throw new JobInvalidException("files-refused", "部分文件未能导入", string.Join("; ", failures));
+    }
+
+    static void MoveTo(string folder, string sub, string file)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(folder, sub)).FullName;
+        File.Move(file, Path.Combine(dir, Path.GetFileName(file)), overwrite: true);
+    }
+}

@@ -1,0 +1,336 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Lianqiao.Audit;
+using Lianqiao.Catalog;
+using Lianqiao.Data;
+using Lianqiao.Datasets;
+using Lianqiao.Datasets.Loading;
+using Lianqiao.Masking;
+using Lianqiao.Organizations;
+using Lianqiao.Reference;
+using Lianqiao.Sharing;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Lianqiao.Exchange;
+
+/// <summary>A delivery that may not go on: the grant is gone, or the target table does not fit.</summary>
+internal sealed class DeliveryStoppedException(string messageZh, string messageEn) : Exception(messageEn)
+{
+    public string MessageZh { get; } = messageZh;
+}
+
+/// <summary>
+/// 分发: pushes a resource into a consumer's table under the application's grant. Rows come from the data API's own
+/// query (granted fields, row filter, masking, change feed with tombstones), so delivery can show nothing the API would
+/// not. Each batch is written in one target transaction together with the subscription's checkpoint row: a run killed
+/// anywhere leaves either the whole batch and its checkpoint or neither, and the next run continues from that checkpoint.
+/// Writes are upserts and deletes keyed on the platform's row id (one per resource key), so a repeat is harmless.
+/// </summary>
+internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader catalog, MaskingService masking, IAuditLog audit, TimeProvider time)
+{
+    public const string CheckpointTable = "lianqiao_checkpoints";
+
+    public async Task RunAsync(LianqiaoDb db, GrantService grants, ExchangeJob job, ExchangeConnection connection, ExchangeRun run,
+        IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        var app = await db.Set<ConsumerApp>().AsNoTracking().FirstOrDefaultAsync(a => a.Id == job.AppId, ct)
+            ?? throw new DeliveryStoppedException("应用系统不存在", "The consumer application no longer exists.");
+        var caller = new Caller(PrincipalKind.Application, app.Id.ToString(), app.Name, app.DepartmentId, new HashSet<string>());
+        var grant = await ActiveGrantAsync(grants, caller, job, ct);
+        var resource = await catalog.FindAsync(job.ResourceId, ct)
+            ?? throw new DeliveryStoppedException("资源不存在", "The resource no longer exists in the catalog.");
+        var table = await db.Set<DatasetTable>().AsNoTracking().FirstOrDefaultAsync(t => t.ResourceId == job.ResourceId, ct)
+            ?? throw new DeliveryStoppedException("该资源尚未汇聚数据", "No data has been loaded for this resource yet.");
+        var key = masking.PseudonymKeyFor(app.DepartmentId.ToString());
+
+        await using var target = await opener.OpenAsync(connection, ct);
+        var writer = new TargetWriter(target, connection.Kind, job.TargetTable!, job.Id.ToString());
+        var shape = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, 1, null, null, 0), 1, rowIds: true);
+        await writer.EnsureTablesAsync(Columns(shape), ct);
+        var since = await writer.CheckpointAsync(ct);
+        run.CheckpointBefore = since.ToString(CultureInfo.InvariantCulture);
+        await RecoverReceiptAsync(db, job, grant, since, ct);
+
+        while (true)
+        {
+            // Checked before every batch: a revoke stops the delivery at the next batch boundary.
+            grant = await ActiveGrantAsync(grants, caller, job, ct);
+            var query = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, job.BatchSize, null, null, since), job.BatchSize, rowIds: true);
+            var rows = new List<object?[]>(Math.Min(job.BatchSize, 100_000));
+            await foreach (var row in query.RowsAsync(db, key, ct)) rows.Add(row);
+            await db.Database.CloseConnectionAsync();
+            if (rows.Count == 0) break;
+
+            var (upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), rows, query.Last, ct), ct);
+            var receipt = new DeliveryReceipt
+            {
+                JobId = job.Id, RunId = run.Id, GrantId = grant.Id, FromSeq = since, ToSeq = query.Last, Upserts = upserts, Deletes = deletes,
+                Digest = digest, CommittedAt = time.GetUtcNow(),
+            };
+            db.Add(receipt);
+            await db.SaveChangesAsync(CancellationToken.None);
+            db.ChangeTracker.Clear();
+            await audit.WriteAsync(new AuditEntry("data.deliver")
+            {
+                ActorKind = PrincipalKind.Application.ToString(), ActorId = app.Id.ToString(), ActorName = app.Name, DepartmentId = app.DepartmentId,
+                TargetType = "resource", TargetId = resource.Id,
+                Detail = new { jobId = job.Id, grantId = grant.Id, fields = query.Columns.Skip(3).Select(c => c.Name), fromSeq = since, toSeq = query.Last, upserts, deletes, digest },
+            }, CancellationToken.None);
+            await ExchangeCounting.AddAsync(db, time.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? app.DepartmentId, resource.Id, rows.Count, 0, CancellationToken.None);
+            run.RowsRead += rows.Count;
+            run.RowsDelivered += upserts;
+            run.RowsDeleted += deletes;
+            run.Batches++;
+            since = query.Last;
+            run.CheckpointAfter = since.ToString(CultureInfo.InvariantCulture);
+            progress?.Report(new LoadProgress(run.RowsRead, 0));
+            if (rows.Count < job.BatchSize) break;
+        }
+        run.CheckpointAfter ??= run.CheckpointBefore;
+    }
+
+    static List<(string Name, string Storage)> Columns(DataQuery query) =>
+        query.Columns.Skip(3).Select((c, i) => (c.Name, query.Masks[i].Masked ? "text" : query.StorageClasses[i])).ToList();
+
+    async Task<Grant> ActiveGrantAsync(GrantService grants, Caller caller, ExchangeJob job, CancellationToken ct)
+    {
+        var grant = await grants.FindActiveAsync(caller, job.ResourceId, GrantKind.Table, ct);
+        if (grant is null || grant.VerificationOnly)
+            throw new DeliveryStoppedException("授权已撤销或过期，分发已停止", "The application holds no active table grant on the resource (revoked or expired): delivery stopped.");
+        return grant;
+    }
+
+    /// <summary>A run that died after the target committed but before its receipt was written: the receipt is written now, marked recovered.</summary>
+    async Task RecoverReceiptAsync(LianqiaoDb db, ExchangeJob job, Grant grant, long checkpoint, CancellationToken ct)
+    {
+        var last = await db.Set<DeliveryReceipt>().Where(r => r.JobId == job.Id).MaxAsync(r => (long?)r.ToSeq, ct) ?? 0;
+        if (checkpoint <= last) return;
+        db.Add(new DeliveryReceipt { JobId = job.Id, GrantId = grant.Id, FromSeq = last, ToSeq = checkpoint, Digest = "", CommittedAt = time.GetUtcNow(), Recovered = true });
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    /// <summary>Transient target failures (a dropped connection, a deadlock) are retried twice with back-off; the batch is all-or-nothing each time.</summary>
+    static async Task<T> WithRetriesAsync<T>(Func<Task<T>> write, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (DbException ex) when (attempt < 3 && ex.IsTransient)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt * attempt), ct);
+            }
+        }
+    }
+}
+
+/// <summary>Writes delivery batches into one target table of one database kind, with the checkpoint in the same transaction.</summary>
+internal sealed class TargetWriter(DbConnection connection, string kind, string table, string subscription)
+{
+    string Q(string name) => Sql.Q(kind, name);
+
+    string SqlType(string storage) => (kind, storage) switch
+    {
+        (ConnectionKinds.Postgres, "double") => "double precision",
+        (ConnectionKinds.Postgres, var s) => s,
+        (ConnectionKinds.MySql, "text") => "LONGTEXT",
+        (ConnectionKinds.MySql, "numeric") => "DECIMAL(38,10)",
+        (ConnectionKinds.MySql, "double") => "DOUBLE",
+        (ConnectionKinds.MySql, "bigint") => "BIGINT",
+        (ConnectionKinds.MySql, "date") => "DATE",
+        (ConnectionKinds.MySql, "timestamp") => "DATETIME(6)",
+        (ConnectionKinds.MySql, "boolean") => "BOOLEAN",
+        (ConnectionKinds.SqlServer, "text") => "NVARCHAR(MAX)",
+        (ConnectionKinds.SqlServer, "numeric") => "DECIMAL(38,10)",
+        (ConnectionKinds.SqlServer, "double") => "FLOAT",
+        (ConnectionKinds.SqlServer, "bigint") => "BIGINT",
+        (ConnectionKinds.SqlServer, "date") => "DATE",
+        (ConnectionKinds.SqlServer, "timestamp") => "DATETIME2",
+        (ConnectionKinds.SqlServer, "boolean") => "BIT",
+        (_, "numeric") => "NUMERIC",
+        (_, "double") => "REAL",
+        (_, "bigint" or "boolean") => "INTEGER",
+        _ => "TEXT",
+    };
+
+    string CreateIfMissing(string name, string body) => kind == ConnectionKinds.SqlServer
+        ? $"IF OBJECT_ID(N'{name}', N'U') IS NULL CREATE TABLE {Q(name)} ({body});"
+        : $"CREATE TABLE IF NOT EXISTS {Q(name)} ({body});";
+
+    /// <summary>Creates the target table and the checkpoint table when missing; an existing target table must have every delivered column.</summary>
+    public async Task EnsureTablesAsync(IReadOnlyList<(string Name, string Storage)> columns, CancellationToken ct)
+    {
+        var key = kind == ConnectionKinds.MySql || kind == ConnectionKinds.SqlServer ? "VARCHAR(64)" : "TEXT";
+        var body = $"{Q("lq_row_id")} BIGINT NOT NULL PRIMARY KEY, {Q("lq_seq")} BIGINT NOT NULL"
+            + string.Concat(columns.Select(c => $", {Q(c.Name)} {SqlType(c.Storage)} NULL"));
+        await ExecAsync(CreateIfMissing(table, body) + "\n"
+            + CreateIfMissing(DeliveryRunner.CheckpointTable, $"{Q("subscription")} {key} NOT NULL PRIMARY KEY, {Q("last_seq")} BIGINT NOT NULL, {Q("updated_at")} VARCHAR(40) NOT NULL"), null, ct);
+        try
+        {
+            var probe = kind == ConnectionKinds.SqlServer
+                ? $"SELECT TOP (0) {Q("lq_row_id")}, {Q("lq_seq")}{string.Concat(columns.Select(c => ", " + Q(c.Name)))} FROM {Q(table)}"
+                : $"SELECT {Q("lq_row_id")}, {Q("lq_seq")}{string.Concat(columns.Select(c => ", " + Q(c.Name)))} FROM {Q(table)} WHERE 1 = 0";
+            await ExecAsync(probe, null, ct);
+        }
+        catch (DbException ex)
+        {
+            throw new DeliveryStoppedException("目标表缺少授权字段对应的列", $"The target table {table} exists without every delivered column: {ex.Message}");
+        }
+    }
+
+    public async Task<long> CheckpointAsync(CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT {Q("last_seq")} FROM {Q(DeliveryRunner.CheckpointTable)} WHERE {Q("subscription")} = @s";
+        Sql.Add(cmd, "s", subscription);
+        return await cmd.ExecuteScalarAsync(ct) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+    }
+
+    /// <summary>One batch and the checkpoint, committed together. Rows are [_seq, _deleted, _id, granted columns…].</summary>
+    public async Task<(int Upserts, int Deletes, string Digest)> WriteBatchAsync(IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, long last, CancellationToken ct)
+    {
+        var values = rows.Select(r => Normalise(r, columns)).ToList();
+        var digest = Digest(values);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        int upserts, deletes;
+        if (kind == ConnectionKinds.Postgres) (upserts, deletes) = await PgBatchAsync((NpgsqlConnection)connection, columns, values, ct);
+        else (upserts, deletes) = await RowByRowAsync(tx, columns, values, ct);
+        await using (var cmd = connection.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = Upsert(DeliveryRunner.CheckpointTable, "subscription", ["last_seq", "updated_at"]);
+            Sql.Add(cmd, "p0", subscription);
+            Sql.Add(cmd, "p1", last);
+            Sql.Add(cmd, "p2", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return (upserts, deletes, digest);
+    }
+
+    /// <summary>Values as the target column wants them (the data API hands timestamps over as text on SQLite).</summary>
+    static object?[] Normalise(object?[] row, IReadOnlyList<(string Name, string Storage)> columns)
+    {
+        var copy = (object?[])row.Clone();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (columns[i].Storage == "timestamp" && copy[i + 3] is string s)
+                copy[i + 3] = DateTime.Parse(s, CultureInfo.InvariantCulture);
+        }
+        return copy;
+    }
+
+    static string Digest(List<object?[]> rows)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var row in rows)
+        {
+            foreach (var v in row) hash.AppendData(Encoding.UTF8.GetBytes((Quality.ValueParser.Format(v) ?? "\u2400") + "\u001f"));
+            hash.AppendData("\n"u8);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    string Upsert(string name, string key, IReadOnlyList<string> others)
+    {
+        var all = new[] { key }.Concat(others).ToList();
+        var cols = string.Join(", ", all.Select(Q));
+        var ps = string.Join(", ", all.Select((_, i) => "@p" + i));
+        return kind switch
+        {
+            ConnectionKinds.MySql => $"INSERT INTO {Q(name)} ({cols}) VALUES ({ps}) ON DUPLICATE KEY UPDATE {string.Join(", ", others.Select(c => $"{Q(c)} = VALUES({Q(c)})"))}",
+            ConnectionKinds.SqlServer => $"MERGE {Q(name)} AS d USING (SELECT {string.Join(", ", all.Select((c, i) => $"@p{i} AS {Q(c)}"))}) AS s ON d.{Q(key)} = s.{Q(key)} "
+                + $"WHEN MATCHED THEN UPDATE SET {string.Join(", ", others.Select(c => $"{Q(c)} = s.{Q(c)}"))} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({string.Join(", ", all.Select(c => "s." + Q(c)))});",
+            _ => $"INSERT INTO {Q(name)} ({cols}) VALUES ({ps}) ON CONFLICT ({Q(key)}) DO UPDATE SET {string.Join(", ", others.Select(c => $"{Q(c)} = excluded.{Q(c)}"))}",
+        };
+    }
+
+    async Task<(int, int)> RowByRowAsync(DbTransaction tx, IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, CancellationToken ct)
+    {
+        await using var upsert = connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = Upsert(table, "lq_row_id", ["lq_seq", .. columns.Select(c => c.Name)]);
+        var ps = Enumerable.Range(0, columns.Count + 2).Select(i =>
+        {
+            var p = upsert.CreateParameter();
+            p.ParameterName = "p" + i;
+            upsert.Parameters.Add(p);
+            return p;
+        }).ToArray();
+        await using var delete = connection.CreateCommand();
+        delete.Transaction = tx;
+        delete.CommandText = $"DELETE FROM {Q(table)} WHERE {Q("lq_row_id")} = @id";
+        var id = delete.CreateParameter();
+        id.ParameterName = "id";
+        delete.Parameters.Add(id);
+        int upserts = 0, deletes = 0;
+        foreach (var row in rows)
+        {
+            if (row[1] is true)
+            {
+                id.Value = row[2];
+                await delete.ExecuteNonQueryAsync(ct);
+                deletes++;
+                continue;
+            }
+            ps[0].Value = row[2];
+            ps[1].Value = row[0];
+            for (var i = 0; i < columns.Count; i++) ps[i + 2].Value = row[i + 3] ?? DBNull.Value;
+            await upsert.ExecuteNonQueryAsync(ct);
+            upserts++;
+        }
+        return (upserts, deletes);
+    }
+
+    /// <summary>PostgreSQL: binary COPY into a temporary table, then one set-based delete and one upsert.</summary>
+    async Task<(int, int)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, CancellationToken ct)
+    {
+        var types = columns.Select(c => c.Storage switch
+        {
+            "numeric" => NpgsqlDbType.Numeric, "double" => NpgsqlDbType.Double, "bigint" => NpgsqlDbType.Bigint, "date" => NpgsqlDbType.Date,
+            "timestamp" => NpgsqlDbType.Timestamp, "boolean" => NpgsqlDbType.Boolean, _ => NpgsqlDbType.Text,
+        }).ToArray();
+        var names = columns.Select(c => Q(c.Name)).ToList();
+        await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select((c, i) => $", {names[i]} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
+        await using (var copy = await pg.BeginBinaryImportAsync($"COPY lq_batch (lq_row_id, lq_seq, lq_deleted{string.Concat(names.Select(n => ", " + n))}) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            // Synchronous writes: the importer buffers, and an await per value costs more than the value.
+            foreach (var row in rows)
+            {
+                ct.ThrowIfCancellationRequested();
+                copy.StartRow();
+                copy.Write((long)row[2]!, NpgsqlDbType.Bigint);
+                copy.Write((long)row[0]!, NpgsqlDbType.Bigint);
+                copy.Write((bool)row[1]!, NpgsqlDbType.Boolean);
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    if (row[i + 3] is null) copy.WriteNull();
+                    else copy.Write(row[i + 3]!, types[i]);
+                }
+            }
+            await copy.CompleteAsync(ct);
+        }
+        var T = Q(table);
+        var deletes = await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
+        var set = string.Join(", ", new[] { "lq_seq" }.Concat(columns.Select(c => c.Name)).Select(c => $"{Q(c)} = excluded.{Q(c)}"));
+        var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{string.Concat(names.Select(n => ", " + n))}) SELECT lq_row_id, lq_seq{string.Concat(names.Select(n => ", " + n))} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
+        _ = deletes;
+        return (upserts, rows.Count(r => r[1] is true));
+    }
+
+    async Task<int> ExecAsync(string sql, DbTransaction? tx, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        cmd.CommandTimeout = 0;
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

@@ -1,0 +1,343 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Lianqiao.Audit;
+using Lianqiao.Data;
+using Lianqiao.Datasets;
+using Lianqiao.Domain.Codes;
+using Lianqiao.Domain.Synthetic;
+using Lianqiao.Exchange;
+using Lianqiao.Organizations;
+using Lianqiao.Sharing;
+using Lianqiao.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Lianqiao.Tests.Exchange;
+
+/// <summary>分发 of population-basic (catalog masking) into SQLite, PostgreSQL and MariaDB targets under an application's grant.</summary>
+public sealed class DeliveryTests(ExchangeServer server, ITestOutputHelper output) : IClassFixture<ExchangeServer>
+{
+    const string Resource = "population-basic";
+    static readonly SemaphoreSlim Loading = new(1, 1);
+    static readonly Dictionary<ExchangeServer, List<Person>> Loaded = [];
+
+    public sealed record Person(string Id, string Name, string Birth, string Phone);
+
+    /// <summary>The police load 40 people once per fixture, through the ordinary upload.</summary>
+    async Task<List<Person>> PeopleAsync()
+    {
+        await Loading.WaitAsync();
+        try
+        {
+            if (Loaded.TryGetValue(server, out var people)) return people;
+            await server.AllowLoopbackAsync();
+            people = [];
+            var data = new SyntheticData(17);
+            var csv = new StringBuilder("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n");
+            for (var i = 0; i < 40; i++)
+            {
+                var birth = data.Date(new DateOnly(1950, 1, 1), new DateOnly(2005, 12, 31));
+                var id = data.IdNumber("320706", birth, birth);
+                var p = new Person(id, data.PersonName(), birth.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), data.MobileNumber());
+                people.Add(p);
+                csv.Append(Line(p, ResidentIdNumber.GetGender(id) == Gender.Male ? "1" : "2"));
+            }
+            await LoadCsvAsync(csv.ToString(), "replace");
+            Loaded[server] = people;
+            return people;
+        }
+        finally
+        {
+            Loading.Release();
+        }
+    }
+
+    static string Line(Person p, string gender = "1") => $"{p.Id},{p.Name},{gender},{p.Birth},{p.Phone},连云港市海州区某路1号,H000001,2026-11-01 08:00:00\n";
+
+    async Task LoadCsvAsync(string csv, string mode)
+    {
+        using var steward = await server.AsUserAsync("t-steward");
+        var load = await (await steward.PostAsync($"/api/v1/datasets/{Resource}/loads?mode={mode}", new StringContent(csv, Encoding.UTF8, "text/csv"))).OkJsonAsync<LoadDto>();
+        Assert.True(load.Status == "succeeded", System.Text.Json.JsonSerializer.Serialize(load));
+    }
+
+    Task<Grant> GrantAsync(string appName, Guid department, string[] fields, string[] unmasked) => server.InScopeAsync(async sp =>
+    {
+        var app = await sp.GetRequiredService<LianqiaoDb>().Set<ConsumerApp>().SingleAsync(a => a.Name == appName);
+        return await sp.GetRequiredService<GrantService>().IssueAsync(new Grant
+        {
+            PrincipalKind = PrincipalKind.Application, PrincipalId = app.Id.ToString(), ConsumerDepartmentId = department, ResourceId = Resource,
+            ProviderDepartmentId = server.OwnDepartmentId, Kind = GrantKind.Table, Fields = [.. fields], UnmaskedFields = [.. unmasked],
+            ExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
+        }, new AuditEntry("grant.issue") { ActorKind = "System", ActorName = "test" }, default);
+    });
+
+    async Task<JobDto> DeliveryAsync(ExternalDb target, string appName, Guid department, string table, int batchSize)
+    {
+        using var admin = await server.AsAdminAsync();
+        var connection = await (await admin.PostJsonAsync("/api/v1/exchange/connections", target.ConnectionInput("前置库 " + Guid.NewGuid().ToString("N")[..6], department)))
+            .OkJsonAsync<ConnectionDto>();
+        return await (await admin.PostJsonAsync("/api/v1/exchange/jobs", new
+        {
+            name = $"分发 {target.Kind} {table}", kind = "deliver", connectionId = connection.Id, resourceId = Resource, appId = await server.AppIdAsync(appName),
+            targetTable = table, batchSize,
+        })).OkJsonAsync<JobDto>();
+    }
+
+    /// <summary>The platform's live rows: row id → ID number.</summary>
+    Task<Dictionary<long, string>> LiveAsync() => server.InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == Resource);
+        await db.Database.OpenConnectionAsync();
+        await using var cmd = db.Database.GetDbConnection().CreateCommand();
+        cmd.CommandText = $"SELECT \"_id\", \"id_number\" FROM \"{table.TableName}\" WHERE NOT \"_deleted\"";
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new Dictionary<long, string>();
+        while (await reader.ReadAsync()) rows[Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture)] = reader.GetString(1);
+        return rows;
+    });
+
+    /// <summary>The target's rows: row id → column → value as text.</summary>
+    static async Task<Dictionary<long, Dictionary<string, string?>>> TargetAsync(ExternalDb target, string table)
+    {
+        await using var c = target.Open();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT * FROM {table}";
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new Dictionary<long, Dictionary<string, string?>>();
+        while (await reader.ReadAsync())
+        {
+            var row = new Dictionary<string, string?>();
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                var v = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                row[reader.GetName(i)] = v switch
+                {
+                    DateTime d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    _ => Convert.ToString(v, CultureInfo.InvariantCulture),
+                };
+            }
+            rows.Add(long.Parse(row["lq_row_id"]!, CultureInfo.InvariantCulture), row);
+        }
+        return rows;
+    }
+
+    static async Task<long> CheckpointAsync(ExternalDb target, Guid jobId)
+    {
+        var rows = await target.QueryAsync($"SELECT last_seq FROM lianqiao_checkpoints WHERE subscription = '{jobId}'");
+        return Convert.ToInt64(Assert.Single(rows)[0], CultureInfo.InvariantCulture);
+    }
+
+    async Task<List<ReceiptDto>> ReceiptsAsync(Guid jobId)
+    {
+        using var admin = await server.AsAdminAsync();
+        return (await admin.GetFromJsonAsync<List<ReceiptDto>>($"/api/v1/exchange/jobs/{jobId}/receipts", HttpAssertions.Json))!;
+    }
+
+    static void AssertContiguous(List<ReceiptDto> receipts)
+    {
+        Assert.NotEmpty(receipts);
+        Assert.Equal(0, receipts[0].FromSeq);
+        for (var i = 1; i < receipts.Count; i++) Assert.Equal(receipts[i - 1].ToSeq, receipts[i].FromSeq);
+        Assert.All(receipts, r => Assert.True(r.ToSeq > r.FromSeq));
+    }
+
+    async Task<List<ExternalDb>> TargetsAsync()
+    {
+        var targets = new List<ExternalDb>();
+        foreach (var kind in ExternalDb.Kinds)
+        {
+            if (await ExternalDb.CreateAsync(kind, server.DataDirectory) is { } t) targets.Add(t);
+            else output.WriteLine($"no {kind} server here: that target is skipped");
+        }
+        return targets;
+    }
+
+    [Fact]
+    public async Task Delivery_keeps_each_kind_of_target_in_step_masked_as_granted_and_stops_after_a_revoke()
+    {
+        var people = await PeopleAsync();
+        var grant = await GrantAsync("t-app", server.OwnDepartmentId, ["name", "id_number", "birth_date", "phone"], ["birth_date"]);
+        var targets = await TargetsAsync();
+        try
+        {
+            var jobs = new List<JobDto>();
+            foreach (var t in targets) jobs.Add(await DeliveryAsync(t, "t-app", server.OwnDepartmentId, "population_copy", 7));
+            foreach (var job in jobs)
+            {
+                var run = await server.RunAsync(job.Id);
+                Assert.True(run.Status == RunStatus.Succeeded, run.Error);
+            }
+            var live = await LiveAsync();
+            foreach (var t in targets)
+            {
+                var rows = await TargetAsync(t, "population_copy");
+                Assert.Equal(live.Keys.Order(), rows.Keys.Order());
+                var columns = rows.First().Value.Keys.ToList();
+                Assert.DoesNotContain("address", columns);
+                Assert.DoesNotContain("household_id", columns);
+                foreach (var (rowId, id) in live)
+                {
+                    var person = people.FirstOrDefault(p => p.Id == id);
+                    if (person is null) continue;
+                    var row = rows[rowId];
+                    Assert.NotEqual(person.Name, row["name"]);
+                    Assert.StartsWith(person.Name[..1], row["name"]);
+                    Assert.Equal(person.Id[..6] + "********" + person.Id[^4..], row["id_number"]);
+                    Assert.Equal(person.Phone[..3] + "****" + person.Phone[^4..], row["phone"]);
+                    Assert.Equal(person.Birth, row["birth_date"]);   // lifted explicitly by the grant
+                }
+            }
+
+            // The provider changes one phone and deletes one person: the next runs carry both.
+            var changed = people[0] with { Phone = "13900009876" };
+            await LoadCsvAsync("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n" + Line(changed, ResidentIdNumber.GetGender(changed.Id) == Gender.Male ? "1" : "2"), "upsert");
+            await LoadCsvAsync("id_number\n" + people[1].Id + "\n", "delete");
+            foreach (var job in jobs) Assert.Equal(RunStatus.Succeeded, (await server.RunAsync(job.Id)).Status);
+            live = await LiveAsync();
+            Assert.DoesNotContain(people[1].Id, live.Values);
+            var changedRow = live.Single(l => l.Value == changed.Id).Key;
+            for (var i = 0; i < targets.Count; i++)
+            {
+                var rows = await TargetAsync(targets[i], "population_copy");
+                Assert.Equal(live.Keys.Order(), rows.Keys.Order());
+                Assert.Equal("139****9876", rows[changedRow]["phone"]);
+                var receipts = await ReceiptsAsync(jobs[i].Id);
+                AssertContiguous(receipts);
+                Assert.Equal(receipts[^1].ToSeq, await CheckpointAsync(targets[i], jobs[i].Id));
+                Assert.Contains(receipts, r => r.Deletes == 1);
+            }
+            Assert.Contains(await server.AuditAsync("data.deliver"), a => a.ActorId == grant.PrincipalId);
+
+            // Revoked: the runs stop and write nothing more.
+            await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grant.Id, "test", new AuditEntry("grant.revoke") { ActorKind = "System" }, default));
+            var later = people[2] with { Phone = "13700001111" };
+            await LoadCsvAsync("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n" + Line(later, ResidentIdNumber.GetGender(later.Id) == Gender.Male ? "1" : "2"), "upsert");
+            var laterRow = live.Single(l => l.Value == later.Id).Key;
+            for (var i = 0; i < targets.Count; i++)
+            {
+                var run = await server.RunAsync(jobs[i].Id);
+                Assert.Equal(RunStatus.Stopped, run.Status);
+                Assert.Contains("授权", run.Error);
+                var rows = await TargetAsync(targets[i], "population_copy");
+                Assert.Equal(people[2].Phone[..3] + "****" + people[2].Phone[^4..], rows[laterRow]["phone"]);
+            }
+        }
+        finally
+        {
+            foreach (var t in targets) await t.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(ExchangeServer.SqliteKind)]
+    [InlineData(ExchangeServer.PostgresKind)]
+    [InlineData(ExchangeServer.MySqlKind)]
+    public async Task A_delivery_killed_mid_way_resumes_from_its_checkpoint_with_no_loss_and_no_duplicates(string kind)
+    {
+        await PeopleAsync();
+        await using var target = await ExternalDb.CreateAsync(kind, server.DataDirectory);
+        if (target is null) return;
+        await GrantAsync("t-other-app", server.OtherDepartmentId, ["name", "id_number"], []);
+        var job = await DeliveryAsync(target, "t-other-app", server.OtherDepartmentId, "resumed", 10);
+
+        using var kill = new CancellationTokenSource();
+        var killed = await server.RunAsync(job.Id, new CollectionTests.CancelAt(10, kill), kill.Token);
+        Assert.Equal(RunStatus.Interrupted, killed.Status);
+        var first = await ReceiptsAsync(job.Id);
+        Assert.Equal(10, (await TargetAsync(target, "resumed")).Count);
+        Assert.Equal(first[^1].ToSeq, await CheckpointAsync(target, job.Id));
+
+        var resumed = await server.RunAsync(job.Id);
+        Assert.True(resumed.Status == RunStatus.Succeeded, resumed.Error);
+        var live = await LiveAsync();
+        var rows = await TargetAsync(target, "resumed");
+        Assert.Equal(live.Keys.Order(), rows.Keys.Order());
+        var receipts = await ReceiptsAsync(job.Id);
+        AssertContiguous(receipts);
+        Assert.Equal(receipts[^1].ToSeq, await CheckpointAsync(target, job.Id));
+    }
+}
+
+/// <summary>`lianqiao exchange run` as its own process, killed with SIGKILL mid-delivery, then run again.</summary>
+public sealed class KilledDeliveryProcessTests(ExchangeServer server) : IClassFixture<ExchangeServer>
+{
+    [Fact]
+    public async Task A_killed_cli_delivery_resumes_from_the_targets_checkpoint_with_no_loss_and_no_duplicates()
+    {
+        await server.AllowLoopbackAsync();
+        var data = new SyntheticData(23);
+        var csv = new StringBuilder("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n");
+        for (var i = 0; i < 3000; i++)
+        {
+            var birth = data.Date(new DateOnly(1950, 1, 1), new DateOnly(2005, 12, 31));
+            var id = data.IdNumber("320706", birth, birth);
+            csv.Append($"{id},{data.PersonName()},{(ResidentIdNumber.GetGender(id) == Gender.Male ? "1" : "2")},{birth:yyyy-MM-dd},{data.MobileNumber()},连云港市某路,H1,2026-11-01 08:00:00\n");
+        }
+        using (var steward = await server.AsUserAsync("t-steward"))
+            (await steward.PostAsync("/api/v1/datasets/population-basic/loads?mode=replace", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"))).EnsureSuccessStatusCode();
+        var appId = await server.AppIdAsync("t-app");
+        await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().IssueAsync(new Grant
+        {
+            PrincipalKind = PrincipalKind.Application, PrincipalId = appId.ToString(), ConsumerDepartmentId = server.OwnDepartmentId, ResourceId = "population-basic",
+            ProviderDepartmentId = server.OwnDepartmentId, Kind = GrantKind.Table, Fields = ["name", "id_number"], ExpiresAt = DateTimeOffset.UtcNow.AddDays(1),
+        }, new AuditEntry("grant.issue") { ActorKind = "System" }, default));
+        await using var target = await ExternalDb.CreateAsync(ConnectionKinds.Sqlite, server.DataDirectory);
+        using var admin = await server.AsAdminAsync();
+        var connection = await (await admin.PostJsonAsync("/api/v1/exchange/connections", target!.ConnectionInput("进程测试", server.OwnDepartmentId))).OkJsonAsync<ConnectionDto>();
+        var job = await (await admin.PostJsonAsync("/api/v1/exchange/jobs", new
+        {
+            name = "进程分发", kind = "deliver", connectionId = connection.Id, resourceId = "population-basic", appId, targetTable = "killed_copy", batchSize = 1,
+        })).OkJsonAsync<JobDto>();
+
+        var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "exchange", "run", job.Id.ToString(), "--data", server.DataDirectory };
+        if (server.PostgresConnectionString is { } pg) args.AddRange(["--db", pg]);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        // The CLI draws its progress on stderr after committed batches: kill it once it has drawn some.
+        var progressed = new TaskCompletionSource();
+        var stderr = new StringBuilder();
+        _ = Task.Run(async () =>
+        {
+            var buffer = new char[512];
+            int n;
+            while ((n = await child.StandardError.ReadAsync(buffer)) > 0)
+            {
+                lock (stderr) stderr.Append(buffer, 0, n);
+                if (stderr.ToString().Contains("行/rows", StringComparison.Ordinal)) progressed.TrySetResult();
+            }
+        });
+        _ = child.StandardOutput.ReadToEndAsync();
+        await Task.WhenAny(progressed.Task, child.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(120)));
+        await Task.Delay(200);
+        Assert.False(child.HasExited, "the delivery ended before it could be killed: " + stderr);
+        child.Kill(entireProcessTree: true);
+        await child.WaitForExitAsync();
+
+        // The dead process's lease does not block the next run on this machine; the run resumes from the target's checkpoint.
+        var resumed = await server.RunAsync(job.Id);
+        Assert.True(resumed.Status == RunStatus.Succeeded, resumed.Error);
+        Assert.NotEqual("0", resumed.CheckpointBefore);
+        var runs = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<ExchangeRun>().AsNoTracking().Where(r => r.JobId == job.Id).ToListAsync());
+        Assert.True(runs.Any(r => r.Status == RunStatus.Interrupted && r.Trigger == "cli"), string.Join("; ", runs.Select(r => $"{r.Trigger} {r.Status} {r.Error}")));
+        var live = await server.InScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<LianqiaoDb>();
+            var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == "population-basic");
+            var sql = "SELECT count(*) AS \"Value\" FROM \"" + table.TableName + "\" WHERE NOT \"_deleted\"";
+            return await db.Database.SqlQueryRaw<long>(sql).SingleAsync();
+        });
+        var ids = await target.QueryAsync("SELECT lq_row_id FROM killed_copy");
+        Assert.Equal(live, ids.Count);
+        Assert.Equal(ids.Count, ids.Select(r => r[0]).Distinct().Count());
+        var all = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DeliveryReceipt>().AsNoTracking().Where(r => r.JobId == job.Id).ToListAsync());
+        var ordered = all.OrderBy(r => r.ToSeq).ToList();
+        for (var i = 1; i < ordered.Count; i++) Assert.Equal(ordered[i - 1].ToSeq, ordered[i].FromSeq);
+    }
+}
