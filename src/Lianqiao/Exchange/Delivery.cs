@@ -80,7 +80,12 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
                 TargetType = "resource", TargetId = resource.Id,
                 Detail = new { jobId = job.Id, grantId = grant.Id, fields = query.Columns.Skip(3).Select(c => c.Name), fromSeq = since, toSeq = query.Last, upserts, deletes, digest },
             }, CancellationToken.None);
-            await ExchangeCounting.AddAsync(db, time.Today(), grant.ProviderDepartmentId, grant.ConsumerDepartmentId ?? app.DepartmentId, resource.Id, rows.Count, 0, CancellationToken.None);
+            // One write per batch (not per request), so straight to the row rather than through the per-node buffer.
+            await CounterUpsert.AddAsync(db, new ExchangeCounter
+            {
+                Day = time.Today(), ProviderDepartmentId = grant.ProviderDepartmentId, ConsumerDepartmentId = grant.ConsumerDepartmentId ?? app.DepartmentId,
+                ResourceId = resource.Id, Calls = 1, Rows = rows.Count,
+            }, [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, CancellationToken.None);
             run.RowsRead += rows.Count;
             run.RowsDelivered += upserts;
             run.RowsDeleted += deletes;
