@@ -180,6 +180,8 @@ public sealed class FileResourceTests(FileServer server) : IClassFixture<FileSer
         Assert.Equal([1, 2, 3], await first.Content.ReadAsByteArrayAsync());
         Assert.Equal("quota-exceeded", (await (await app.GetAsync($"/api/v1/datasets/{slug}/files/1")).ProblemAsync(429)).Code);
         Assert.Contains(await server.AuditAsync("dataset.file.download"), a => a.TargetId == slug && a.Detail!.Contains(grant.ToString(), StringComparison.Ordinal));
+        // Exchange volume is a statistic, summed per node and written once a second: write it now.
+        await server.App.Services.GetRequiredService<ExchangeCounterBuffer>().FlushAsync();
         var exchanged = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<ExchangeCounter>().Where(c => c.ResourceId == slug).SumAsync(c => c.Bytes));
         Assert.Equal(3, exchanged);
 
