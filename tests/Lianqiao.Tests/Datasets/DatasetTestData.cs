@@ -1,8 +1,13 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
+using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Domain.Codes;
 using Lianqiao.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
 
 namespace Lianqiao.Tests.Datasets;
 
@@ -62,4 +67,41 @@ internal static class DatasetTestData
 
     public static Task<HttpResponseMessage> PutJsonAsync<T>(this HttpClient client, string url, T body) =>
         System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(client, url, body, HttpAssertions.Json);
+
+    /// <summary>
+    /// Writes a 400,000-row population file, starts a real <c>lianqiao load</c> process on it, waits until its load is
+    /// running and a second more, then kills the process: what a crash mid-load looks like to the database. Returns the load it left behind.
+    /// </summary>
+    public static async Task<DatasetLoad> KillCliLoadMidwayAsync(LianqiaoServer server, string resourceId, DateOnly born, params string[] extraArgs)
+    {
+        var file = Path.Combine(server.DataDirectory, $"{resourceId}.csv");
+        await using (var w = new StreamWriter(file, false, new UTF8Encoding(false)))
+        {
+            await w.WriteLineAsync(Header);
+            for (var i = 0; i < 400_000; i++) await w.WriteLineAsync(Row(i, born.AddDays(i / 500)));
+        }
+
+        var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "load", resourceId, file, "--data", server.DataDirectory };
+        args.AddRange(extraArgs);
+        if (server.PostgresConnectionString is { } pg) args.AddRange(["--db", pg]);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = Process.Start(start)!;
+        _ = child.StandardError.ReadToEndAsync();
+        _ = child.StandardOutput.ReadToEndAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        DatasetLoad? running = null;
+        while (running is null && DateTime.UtcNow < deadline && !child.HasExited)
+        {
+            running = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetLoad>().AsNoTracking()
+                .FirstOrDefaultAsync(l => l.ResourceId == resourceId && l.Status == LoadStatus.Running));
+            if (running is null) await Task.Delay(100);
+        }
+        Assert.NotNull(running);
+        await Task.Delay(1000); // well into writing
+        child.Kill(entireProcessTree: true);
+        await child.WaitForExitAsync();
+        return running;
+    }
 }

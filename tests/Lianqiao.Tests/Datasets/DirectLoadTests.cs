@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Datasets.Loading;
@@ -95,33 +93,7 @@ public sealed class DirectLoadTests(LianqiaoServer server) : IClassFixture<Lianq
     public async Task Killed_first_load_leaves_the_table_empty_with_its_key_index()
     {
         using var steward = await StewardWithSchemaAsync("pop-killed-direct");
-        var file = Path.Combine(server.DataDirectory, "big-direct.csv");
-        await using (var w = new StreamWriter(file, false, new UTF8Encoding(false)))
-        {
-            await w.WriteLineAsync(Header);
-            for (var i = 0; i < 400_000; i++) await w.WriteLineAsync(Row(i, Born.AddDays(i / 500)));
-        }
-
-        var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "load", "pop-killed-direct", file, "--data", server.DataDirectory };
-        if (server.PostgresConnectionString is { } pg) args.AddRange(["--db", pg]);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var child = Process.Start(start)!;
-        _ = child.StandardError.ReadToEndAsync();
-        _ = child.StandardOutput.ReadToEndAsync();
-
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        DatasetLoad? running = null;
-        while (running is null && DateTime.UtcNow < deadline && !child.HasExited)
-        {
-            running = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetLoad>().AsNoTracking()
-                .FirstOrDefaultAsync(l => l.ResourceId == "pop-killed-direct" && l.Status == LoadStatus.Running));
-            if (running is null) await Task.Delay(100);
-        }
-        Assert.NotNull(running);
-        await Task.Delay(1000); // well into writing
-        child.Kill(entireProcessTree: true);
-        await child.WaitForExitAsync();
+        var running = await KillCliLoadMidwayAsync(server, "pop-killed-direct", Born);
 
         Assert.Empty(await RowsAsync(steward, "pop-killed-direct"));
         await server.StartHostAsync();

@@ -1,10 +1,5 @@
-using System.Diagnostics;
-using System.Text;
-using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 using static Lianqiao.Tests.Datasets.DatasetTestData;
 
@@ -22,33 +17,7 @@ public sealed class KilledLoadTests(LianqiaoServer server) : IClassFixture<Lianq
         (await LoadCsvAsync(steward, "pop-killed", Csv(Row(1, born), Row(2, born)))).EnsureSuccessStatusCode();
         var before = await (await steward.GetAsync("/api/v1/datasets/pop-killed/rows")).Content.ReadAsStringAsync();
 
-        var file = Path.Combine(server.DataDirectory, "big.csv");
-        await using (var w = new StreamWriter(file, false, new UTF8Encoding(false)))
-        {
-            await w.WriteLineAsync(Header);
-            for (var i = 0; i < 400_000; i++) await w.WriteLineAsync(Row(i, born.AddDays(i / 500)));
-        }
-
-        var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "load", "pop-killed", file, "--mode", "replace", "--data", server.DataDirectory };
-        if (server.PostgresConnectionString is { } pg) args.AddRange(["--db", pg]);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var child = Process.Start(start)!;
-        _ = child.StandardError.ReadToEndAsync();
-        _ = child.StandardOutput.ReadToEndAsync();
-
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        DatasetLoad? running = null;
-        while (running is null && DateTime.UtcNow < deadline && !child.HasExited)
-        {
-            running = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetLoad>().AsNoTracking()
-                .FirstOrDefaultAsync(l => l.ResourceId == "pop-killed" && l.Status == LoadStatus.Running));
-            if (running is null) await Task.Delay(100);
-        }
-        Assert.NotNull(running);
-        await Task.Delay(1000); // well into staging
-        child.Kill(entireProcessTree: true);
-        await child.WaitForExitAsync();
+        var running = await KillCliLoadMidwayAsync(server, "pop-killed", born, "--mode", "replace");
 
         var after = await (await steward.GetAsync("/api/v1/datasets/pop-killed/rows")).Content.ReadAsStringAsync();
         Assert.Equal(before, after);
