@@ -9,6 +9,7 @@ using Lianqiao.Organizations;
 using Lianqiao.Output;
 using Lianqiao.Sharing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Lianqiao.OpenData;
@@ -20,12 +21,29 @@ namespace Lianqiao.OpenData;
 /// Masking always applies: the public never gets an item unmasked.
 /// </summary>
 internal sealed class OpenReads(LianqiaoDb db, ICatalogReader catalog, GrantService grants, MaskingService masking, OpenCounterBuffer counters,
-    ExchangeCounterBuffer exchanges, IAuditLog audit, IOptions<OpenDataOptions> options)
+    ExchangeCounterBuffer exchanges, IAuditLog audit, IOptions<OpenDataOptions> options, IMemoryCache cache)
 {
     public sealed record Scope(ResourceDto Resource, DatasetTable Table, Grant Grant);
 
-    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, string resourceId, CancellationToken ct) =>
-        await ResolveAsync(caller, await catalog.FindAsync(resourceId, ct), ct);
+    /// <summary>How long a node reuses a catalog entry it read for the open API (records and exports).</summary>
+    /// <remarks>
+    /// As in the data API (<see cref="DataApi"/>): a busy dataset costs its two catalog queries once a second, not on
+    /// every call. The open-set check (<see cref="OpenCatalog.IsOpen"/>) still runs on every call, on an entry at most
+    /// this old, so a resource retired, set to 不予开放 or raised to 核心/重要 leaves the open API within a second.
+    /// The conditional developer's grant and the data table are never cached.
+    /// </remarks>
+    internal static readonly TimeSpan CatalogCacheFor = TimeSpan.FromSeconds(1);
+
+    public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, string resourceId, CancellationToken ct)
+    {
+        var cacheKey = "open-api-resource:" + resourceId;
+        if (!cache.TryGetValue(cacheKey, out ResourceDto? resource))
+        {
+            resource = await catalog.FindAsync(resourceId, ct);
+            if (resource is not null) cache.Set(cacheKey, resource, CatalogCacheFor);
+        }
+        return await ResolveAsync(caller, resource, ct);
+    }
 
     /// <summary>The same, for a resource the caller has already read from the catalog.</summary>
     public async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(Caller? caller, ResourceDto? resource, CancellationToken ct)

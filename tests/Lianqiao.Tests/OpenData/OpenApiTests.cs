@@ -149,6 +149,31 @@ public sealed class OpenApiTests(OpenDataServer server) : IClassFixture<OpenData
     }
 
     [Fact]
+    public async Task A_retired_dataset_leaves_the_open_api_within_a_second()
+    {
+        // The open API reuses a catalog entry for up to a second per node (OpenReads.CatalogCacheFor): a retire must still hold by then.
+        const string slug = "open-test-retired";
+        using var admin = await server.AsAdminAsync();
+        await OpenDataServer.PublishAsync(admin, server.Resource(slug, "1", "general", "L1"));
+        var load = await (await admin.PostAsync($"/api/v1/datasets/{slug}/loads?mode=replace",
+            new StringContent("code,title,hotline,person\nC1,标题,13800130001,王五\n", Encoding.UTF8, "text/csv"))).OkJsonAsync<Lianqiao.Datasets.LoadDto>();
+        Assert.Equal(1, load.RowsAccepted);
+        using var anonymous = server.Anonymous();
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/open/api/v1/datasets/{slug}/records")).StatusCode);
+
+        await (await admin.PostJsonAsync($"/api/v1/catalog/{slug}/retire", new Lianqiao.Catalog.CommentInput("停用"))).OkJsonAsync<Lianqiao.Catalog.ResourceDto>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HttpStatusCode status;
+        while ((status = (await anonymous.GetAsync($"/open/api/v1/datasets/{slug}/records")).StatusCode) == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(5))
+            await Task.Delay(50);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        // One second of cache, plus this loaded test box's request time.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"still served {clock.Elapsed.TotalMilliseconds:0} ms after the retire");
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/open/api/v1/datasets/{slug}/export?format=csv")).StatusCode);
+    }
+
+    [Fact]
     public async Task Never_open_resources_appear_nowhere_public()
     {
         using var anonymous = server.Anonymous();

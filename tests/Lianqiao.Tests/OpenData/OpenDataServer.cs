@@ -49,7 +49,7 @@ public sealed class OpenDataServer : LianqiaoServer, IAsyncLifetime
     }
 
     /// <summary>A resource of <see cref="LianqiaoServer.OwnDepartment"/> (whose approver is t-approver): code and title L1, hotline L1 masked, person at <paramref name="personGrade"/> masked.</summary>
-    ResourceInput Resource(string slug, string openType, string level, string personGrade) => new()
+    internal ResourceInput Resource(string slug, string openType, string level, string personGrade) => new()
     {
         Slug = slug, ClassCode = "2", SubjectCode = "01", CatalogCode = "109", Name = $"开放测试{slug}{Marker}", DepartmentId = OwnDepartmentId,
         Summary = $"测试资源 {Marker} <script>alert('xss')</script>", FormatCategory = "2", FormatType = "csv", ShareType = "1", ShareMethodClass = "1", ShareMethodType = "2",
@@ -65,7 +65,7 @@ public sealed class OpenDataServer : LianqiaoServer, IAsyncLifetime
         ],
     };
 
-    static async Task PublishAsync(HttpClient admin, ResourceInput input)
+    internal static async Task PublishAsync(HttpClient admin, ResourceInput input)
     {
         await (await admin.PostJsonAsync("/api/v1/catalog/", input)).OkJsonAsync<ResourceDto>();
         await (await admin.PostJsonAsync($"/api/v1/catalog/{input.Slug}/submit", new CommentInput(null))).OkJsonAsync<ResourceDto>();
