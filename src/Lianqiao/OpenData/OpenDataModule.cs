@@ -105,15 +105,15 @@ internal static class OpenDataModule
         var headers = http.Response.Headers;
         headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
         headers["X-RateLimit-Reset"] = reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        if (!await quota.TryConsumeAsync(keyId, 1, limit, http.RequestAborted))
+        // One statement takes the call and returns today's use, so Remaining needs no second read.
+        if (await quota.ConsumeAsync(keyId, 1, limit, http.RequestAborted) is not { } used)
         {
             headers["X-RateLimit-Remaining"] = "0";
             headers.RetryAfter = ((long)Math.Ceiling((reset - time.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Errors.Problems.Of(429, "quota-exceeded", "今日调用次数已用完",
                 $"This key's quota of {limit} calls per day is used up; it resets at midnight China time.");
         }
-        var remaining = await quota.RemainingAsync(keyId, limit, http.RequestAborted) ?? 0;
-        headers["X-RateLimit-Remaining"] = remaining.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = Math.Max(0, limit - used).ToString(CultureInfo.InvariantCulture);
         return await next(context);
     }
 }
