@@ -56,7 +56,8 @@ public static class TabularOutput
     static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool lines,
         Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        // Small to start: most answers are a lookup of a row or two; a long answer grows it once or twice, then flushes at 48K.
+        var buffer = new ArrayBufferWriter<byte>(8 * 1024);
         var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = lines };
         await using var json = new Utf8JsonWriter(buffer, options);
         // Property names are escaped once per answer, not once per value.
@@ -144,20 +145,43 @@ public static class TabularOutput
         await using var writer = new StreamWriter(output, new UTF8Encoding(bom), 64 * 1024, leaveOpen: true);
         await writer.WriteLineAsync(string.Join(',', columns.Select(c => Quote(c.Name))));
         long count = 0;
-        var line = new StringBuilder();
+        // Rows are gathered into chunks of about 16K characters and each chunk is written with one await (one per row cost
+        // more than the formatting); StreamWriter's own buffer cannot be used, as a synchronous flush is not allowed.
+        var chunk = new StringBuilder(32 * 1024);
         await foreach (var row in rows.WithCancellation(ct))
         {
-            line.Clear();
             for (var i = 0; i < columns.Count; i++)
             {
-                if (i > 0) line.Append(',');
-                line.Append(Quote(Text(row[i])));
+                if (i > 0) chunk.Append(',');
+                AppendQuoted(chunk, Text(row[i]));
             }
-            await writer.WriteLineAsync(line, ct);
+            chunk.Append(writer.NewLine);
             count++;
+            if (chunk.Length >= 16 * 1024)
+            {
+                await writer.WriteAsync(chunk, ct);
+                chunk.Clear();
+            }
         }
+        await writer.WriteAsync(chunk, ct);
         await writer.FlushAsync(ct);
         return count;
+    }
+
+    static void AppendQuoted(StringBuilder sb, string text)
+    {
+        if (text.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            sb.Append(text);
+            return;
+        }
+        sb.Append('"');
+        foreach (var c in text)
+        {
+            if (c == '"') sb.Append('"');
+            sb.Append(c);
+        }
+        sb.Append('"');
     }
 
     static string Quote(string text) =>
