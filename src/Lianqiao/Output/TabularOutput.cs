@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using MiniExcelLibs;
@@ -57,26 +56,13 @@ public static class TabularOutput
     static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool lines,
         Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
     {
-        // A pipe over the response: the JSON lands in pooled segments (no buffer allocated per answer, none regrown and
-        // copied for a long page) and goes out at about 48K at a time.
-        var pipe = PipeWriter.Create(output, new StreamPipeWriterOptions(leaveOpen: true));
+        // Small to start: most answers are a lookup of a row or two; a long answer grows it once or twice, then flushes at 48K.
+        var buffer = new ArrayBufferWriter<byte>(8 * 1024);
         var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = lines };
+        await using var json = new Utf8JsonWriter(buffer, options);
         // Property names are escaped once per answer, not once per value.
         var names = columns.Select(c => JsonEncodedText.Encode(c.Name, options.Encoder)).ToArray();
-        long count;
-        await using (var json = new Utf8JsonWriter(pipe, options))
-        {
-            count = await WriteJsonRowsAsync(json, pipe, names, rows, lines, envelope, ct);
-        }
-        await pipe.FlushAsync(ct);
-        await pipe.CompleteAsync();
-        return count;
-    }
-
-    static async Task<long> WriteJsonRowsAsync(Utf8JsonWriter json, PipeWriter pipe, JsonEncodedText[] names, IAsyncEnumerable<object?[]> rows, bool lines,
-        Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
-    {
-        long count = 0, unsent = 0;
+        long count = 0;
         if (!lines)
         {
             json.WriteStartObject();
@@ -90,17 +76,11 @@ public static class TabularOutput
             count++;
             if (lines)
             {
-                json.Flush();
-                pipe.Write("\n"u8);
-                unsent += json.BytesCommitted + 1;
-                json.Reset(pipe);   // each line is its own JSON document: no separating comma
+                await json.FlushAsync(ct);
+                buffer.Write("\n"u8);
+                json.Reset(buffer);   // each line is its own JSON document: no separating comma
             }
-            if (unsent + json.BytesCommitted + json.BytesPending > 48 * 1024)
-            {
-                json.Flush();
-                await pipe.FlushAsync(ct);
-                unsent = -json.BytesCommitted;
-            }
+            if (buffer.WrittenCount > 48 * 1024) await FlushAsync(json, buffer, output, ct);
         }
         if (!lines)
         {
@@ -112,8 +92,16 @@ public static class TabularOutput
             }
             json.WriteEndObject();
         }
-        json.Flush();
+        await FlushAsync(json, buffer, output, ct);
         return count;
+    }
+
+    static async Task FlushAsync(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer, Stream output, CancellationToken ct)
+    {
+        await json.FlushAsync(ct);
+        await output.WriteAsync(buffer.WrittenMemory, ct);
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
     }
 
     static void WriteValue(Utf8JsonWriter json, JsonEncodedText name, object? value)
