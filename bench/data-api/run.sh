@@ -23,28 +23,35 @@ PG_CONN="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Databas
   ASPNETCORE_URLS=http://127.0.0.1:5199 dotnet "$WORK/anchor/Api.dll" > "$WORK/anchor.log" 2>&1 & ANCHOR=$!
 sleep 3
 HH=$CSV.households.txt
-run() {  # label url mode → "label req/s p99(ms)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user+sys CPU of a process: the box is shared, wall time is not
+run() {  # label url mode pid → "label req/s p99(ms) non-2xx requests cpu-ticks"
+  local before; before=$(cpu_ticks "$4")
   wrk -t2 -c32 -d"$DURATION" --latency -s "$HERE/lookup.lua" "$2" -- "$HH" "$APP" "$3" > "$WORK/$1.wrk"
-  python3 - "$1" "$WORK/$1.wrk" <<'PY'
+  python3 - "$1" "$WORK/$1.wrk" "$(( $(cpu_ticks "$4") - before ))" <<'PY'
 import re, sys
 text = open(sys.argv[2]).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
 p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
 ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(sys.argv[1], rps, ms, errors.group(1) if errors else 0)
+print(sys.argv[1], rps, ms, errors.group(1) if errors else 0, requests, sys.argv[3])
 PY
 }
 {
-  run warmup "$URL" lookup > /dev/null
-  run anchor-lookup http://127.0.0.1:5199 anchor
-  run api-lookup "$URL" lookup
-  run api-page "$URL" page
+  # Both API paths are warmed (JIT tiers, caches) before anything is measured; the anchor has served the same queries.
+  run warmup "$URL" lookup "$SERVER" > /dev/null
+  run warmup-page "$URL" page "$SERVER" > /dev/null
+  run anchor-lookup http://127.0.0.1:5199 anchor "$ANCHOR"
+  run api-lookup "$URL" lookup "$SERVER"
+  run api-page "$URL" page "$SERVER"
 } > "$WORK/results.txt"
-python3 - "$WORK/results.txt" <<'PY'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)   $(date -u +%FT%TZ)"
+python3 - "$WORK/results.txt" "$(getconf CLK_TCK)" <<'PY'
 import sys
 r = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1])}
 anchor = float(r["anchor-lookup"][0])
-for k, (rps, p99, err) in r.items():
-    print(f"  {k:14} {float(rps):9.0f} req/s  p99 {float(p99):7.1f} ms  non-2xx {err}  ratio to anchor {float(rps) / anchor:5.2f}x")
+for k, (rps, p99, err, n, ticks) in r.items():
+    cpu = int(ticks) / int(sys.argv[2]) / int(n) * 1e6
+    print(f"  {k:14} {float(rps):9.0f} req/s  p99 {float(p99):7.1f} ms  non-2xx {err}  ratio to anchor {float(rps) / anchor:5.2f}x  server CPU {cpu:4.0f} ms per 1,000 requests")
 PY

@@ -59,7 +59,9 @@ public static partial class Masker
         }
 
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(value), mac);
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
+        Span<byte> utf8 = length <= 256 ? stackalloc byte[256] : new byte[length];
+        HMACSHA256.HashData(key, utf8[..Encoding.UTF8.GetBytes(value, utf8)], mac);
         return Convert.ToHexStringLower(mac[..8]);
     }
 
@@ -71,13 +73,21 @@ public static partial class Masker
     public static string GeneraliseAddress(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var elements = TextElements(address);
-        var firstDigit = elements.FindIndex(e => e.Length == 1 && char.IsDigit(e[0]));
-        var limit = firstDigit < 0 ? elements.Count : firstDigit;
+        var elements = TextElements.Of(address);
+        var limit = elements.Count;
+        for (var i = 0; i < elements.Count; i++)
+        {
+            if (elements.IsDigit(i))
+            {
+                limit = i;
+                break;
+            }
+        }
+
         for (var i = 0; i < limit; i++)
         {
-            var e = elements[i];
-            if (e is "县" or "旗" || (e == "区" && (i == 0 || elements[i - 1] is not ("治" or "地" or "小" or "社"))))
+            if (elements.Is(i, '县') || elements.Is(i, '旗')
+                || (elements.Is(i, '区') && (i == 0 || !(elements.Is(i - 1, '治') || elements.Is(i - 1, '地') || elements.Is(i - 1, '小') || elements.Is(i - 1, '社')))))
             {
                 return MaskAfter(elements, i + 1);
             }
@@ -88,7 +98,7 @@ public static partial class Masker
             : MaskAfter(elements, Math.Min(FallbackAdministrativeLength, limit));
     }
 
-    private static string KeepEnds(string value, int first, int last) => MaskEnds(TextElements(value), first, last);
+    private static string KeepEnds(string value, int first, int last) => MaskEnds(TextElements.Of(value), first, last);
 
     private static string KeepEmailDomain(string value, int first)
     {
@@ -113,10 +123,10 @@ public static partial class Masker
             }
         }
 
-        return new string('*', TextElements(value).Count);
+        return new string('*', TextElements.Of(value).Count);
     }
 
-    private static string MaskEnds(List<string> elements, int first, int last)
+    private static string MaskEnds(TextElements elements, int first, int last)
     {
         var n = elements.Count;
         if (first + last >= n)
@@ -126,21 +136,35 @@ public static partial class Masker
             last = Math.Min(last, (n - 1 - first) / 2);
         }
 
-        var sb = new StringBuilder();
+        var sb = new StringBuilder(elements.Text.Length);
         for (var i = 0; i < n; i++)
         {
-            sb.Append(i < first || i >= n - last ? elements[i] : Star);
+            if (i < first || i >= n - last)
+            {
+                elements.AppendTo(sb, i);
+            }
+            else
+            {
+                sb.Append(Star);
+            }
         }
 
         return sb.ToString();
     }
 
-    private static string MaskAfter(List<string> elements, int keep)
+    private static string MaskAfter(TextElements elements, int keep)
     {
-        var sb = new StringBuilder();
+        var sb = new StringBuilder(elements.Text.Length);
         for (var i = 0; i < elements.Count; i++)
         {
-            sb.Append(i < keep ? elements[i] : Star);
+            if (i < keep)
+            {
+                elements.AppendTo(sb, i);
+            }
+            else
+            {
+                sb.Append(Star);
+            }
         }
 
         return sb.ToString();
@@ -148,8 +172,8 @@ public static partial class Masker
 
     private static string Group(string value, int size)
     {
-        var elements = TextElements(value);
-        var sb = new StringBuilder();
+        var elements = TextElements.Of(value);
+        var sb = new StringBuilder(value.Length + (value.Length / Math.Max(size, 1)));
         for (var i = 0; i < elements.Count; i++)
         {
             if (i > 0 && i % size == 0)
@@ -157,22 +181,68 @@ public static partial class Masker
                 sb.Append(' ');
             }
 
-            sb.Append(elements[i]);
+            elements.AppendTo(sb, i);
         }
 
         return sb.ToString();
     }
 
-    private static List<string> TextElements(string value)
+    /// <summary>
+    /// The text elements (user-perceived characters) of a value, as positions in it rather than one string each: masking
+    /// runs on every masked value of every row that leaves, so it must not allocate per character.
+    /// </summary>
+    private readonly struct TextElements
     {
-        var list = new List<string>(value.Length);
-        var e = StringInfo.GetTextElementEnumerator(value);
-        while (e.MoveNext())
+        private readonly int[]? starts;
+
+        private TextElements(string text, int[]? starts)
         {
-            list.Add(e.GetTextElement());
+            Text = text;
+            this.starts = starts;
         }
 
-        return list;
+        public string Text { get; }
+
+        public int Count => starts?.Length ?? Text.Length;
+
+        /// <summary>
+        /// Printable ASCII and the CJK Unified Ideographs are never joined to a neighbour (UAX #29: none is Extend, Prepend,
+        /// SpacingMark, Hangul or a regional indicator, and CR is not among them), so such text has one element per char
+        /// and needs no segmentation, which covers nearly every ID number, phone, name and address.
+        /// </summary>
+        public static TextElements Of(string text)
+        {
+            foreach (var c in text)
+            {
+                if (c is not ((>= ' ' and <= '~') or (>= '\u4E00' and <= '\u9FFF')))
+                {
+                    return new TextElements(text, Segment(text));
+                }
+            }
+
+            return new TextElements(text, null);
+        }
+
+        private static int[] Segment(string text)
+        {
+            var starts = new List<int>(text.Length);
+            for (var at = 0; at < text.Length; at += StringInfo.GetNextTextElementLength(text, at))
+            {
+                starts.Add(at);
+            }
+
+            return [.. starts];
+        }
+
+        public bool Is(int i, char c) => Length(i) == 1 && Text[Start(i)] == c;
+
+        public bool IsDigit(int i) => Length(i) == 1 && char.IsDigit(Text[Start(i)]);
+
+        public void AppendTo(StringBuilder sb, int i) => sb.Append(Text, Start(i), Length(i));
+
+        private int Start(int i) => starts?[i] ?? i;
+
+        private int Length(int i) => starts is null ? 1 : (i + 1 < starts.Length ? starts[i + 1] : Text.Length) - starts[i];
     }
 
     [GeneratedRegex(@"^\s*(?<y>[0-9]{4})(?:[-/.年]?(?<m>[0-9]{1,2}))?", RegexOptions.CultureInvariant)]

@@ -17,10 +17,15 @@ public sealed record ColumnMask(string Column, MaskingRule Rule)
 /// HMAC-SHA256 with a key per consumer department, derived from one master key held outside the database
 /// (DATA/keys/masking.key or LIANQIAO_MASKING_KEY): two departments get unlinkable pseudonyms for one person.
 /// </summary>
-public sealed class MaskingService(KeyFolder keys)
+public sealed class MaskingService(KeyFolder keys, TimeProvider time)
 {
     public const string KeyName = "masking";
     public const string KeyVariable = "LIANQIAO_MASKING_KEY";
+
+    /// <summary>How long a derived key is reused before the master key is read again (a rotation reaches reads within it).</summary>
+    static readonly TimeSpan KeyCacheFor = TimeSpan.FromSeconds(1);
+
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[] Key, DateTimeOffset Until)> derived = new(StringComparer.Ordinal);
 
     /// <summary>The masks for <paramref name="columns"/> of a resource; <paramref name="unmasked"/> lists columns an approval unmasked explicitly.</summary>
     public static IReadOnlyList<ColumnMask> Plan(ResourceDto resource, IEnumerable<string> columns, IEnumerable<string> unmasked)
@@ -36,16 +41,31 @@ public sealed class MaskingService(KeyFolder keys)
     }
 
     /// <summary>The pseudonym key of one consumer (a department, or "public" for the open portal).</summary>
+    /// <remarks>
+    /// Every data call needs it, and the master key lives in a file: remembered per consumer for <see cref="KeyCacheFor"/>
+    /// so a busy API reads the file once a second, not once a call. Consumers are departments: the map stays small.
+    /// </remarks>
     public byte[] PseudonymKeyFor(string consumer)
     {
+        var now = time.GetUtcNow();
+        if (derived.TryGetValue(consumer, out var entry) && entry.Until > now) return entry.Key;
         var master = keys.GetOrCreate(KeyName, KeyVariable);
-        return HMACSHA256.HashData(master.Material, Encoding.UTF8.GetBytes("lianqiao-pseudonym:" + consumer));
+        var key = HMACSHA256.HashData(master.Material, Encoding.UTF8.GetBytes("lianqiao-pseudonym:" + consumer));
+        derived[consumer] = (key, now + KeyCacheFor);
+        return key;
     }
 
     /// <summary>Masks one value; values of masked columns always leave as text (or null when suppressed).</summary>
     public static object? Apply(ColumnMask mask, object? value, byte[] pseudonymKey)
     {
         if (!mask.Masked || value is null or DBNull) return value;
+        // A stored date generalised to its year or month needs no text round trip (the same answer as the text rule gives).
+        if (mask.Rule.GroupSize == 0 && value is DateOnly or DateTime)
+        {
+            var date = value is DateOnly d ? d : DateOnly.FromDateTime((DateTime)value);
+            if (mask.Rule.Kind == MaskingKind.GeneraliseDateToYear) return date.Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+            if (mask.Rule.Kind == MaskingKind.GeneraliseDateToMonth) return date.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        }
         var text = value switch
         {
             DateOnly d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),

@@ -56,9 +56,12 @@ public static class TabularOutput
     static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool lines,
         Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        // Small to start: most answers are a lookup of a row or two; a long answer grows it once or twice, then flushes at 48K.
+        var buffer = new ArrayBufferWriter<byte>(8 * 1024);
         var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = lines };
         await using var json = new Utf8JsonWriter(buffer, options);
+        // Property names are escaped once per answer, not once per value.
+        var names = columns.Select(c => JsonEncodedText.Encode(c.Name, options.Encoder)).ToArray();
         long count = 0;
         if (!lines)
         {
@@ -68,7 +71,7 @@ public static class TabularOutput
         await foreach (var row in rows.WithCancellation(ct))
         {
             json.WriteStartObject();
-            for (var i = 0; i < columns.Count; i++) WriteValue(json, columns[i], row[i]);
+            for (var i = 0; i < names.Length; i++) WriteValue(json, names[i], row[i]);
             json.WriteEndObject();
             count++;
             if (lines)
@@ -101,9 +104,10 @@ public static class TabularOutput
         json.Reset(buffer);
     }
 
-    static void WriteValue(Utf8JsonWriter json, OutputColumn column, object? value)
+    static void WriteValue(Utf8JsonWriter json, JsonEncodedText name, object? value)
     {
-        json.WritePropertyName(column.Name);
+        json.WritePropertyName(name);
+        Span<char> text = stackalloc char[40];
         switch (value)
         {
             case null or DBNull: json.WriteNullValue(); break;
@@ -113,8 +117,8 @@ public static class TabularOutput
             case int n: json.WriteNumberValue(n); break;
             case decimal m: json.WriteNumberValue(m); break;
             case double d: json.WriteNumberValue(d); break;
-            case DateOnly d: json.WriteStringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)); break;
-            case DateTime t: json.WriteStringValue(t.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)); break;
+            case DateOnly d when d.TryFormat(text, out var n, "yyyy-MM-dd", CultureInfo.InvariantCulture): json.WriteStringValue(text[..n]); break;
+            case DateTime t when t.TryFormat(text, out var n, "yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture): json.WriteStringValue(text[..n]); break;
             case DateTimeOffset t: json.WriteStringValue(t.ToString("O", CultureInfo.InvariantCulture)); break;
             default: json.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
         }
@@ -141,20 +145,43 @@ public static class TabularOutput
         await using var writer = new StreamWriter(output, new UTF8Encoding(bom), 64 * 1024, leaveOpen: true);
         await writer.WriteLineAsync(string.Join(',', columns.Select(c => Quote(c.Name))));
         long count = 0;
-        var line = new StringBuilder();
+        // Rows are gathered into chunks of about 16K characters and each chunk is written with one await (one per row cost
+        // more than the formatting); StreamWriter's own buffer cannot be used, as a synchronous flush is not allowed.
+        var chunk = new StringBuilder(32 * 1024);
         await foreach (var row in rows.WithCancellation(ct))
         {
-            line.Clear();
             for (var i = 0; i < columns.Count; i++)
             {
-                if (i > 0) line.Append(',');
-                line.Append(Quote(Text(row[i])));
+                if (i > 0) chunk.Append(',');
+                AppendQuoted(chunk, Text(row[i]));
             }
-            await writer.WriteLineAsync(line, ct);
+            chunk.Append(writer.NewLine);
             count++;
+            if (chunk.Length >= 16 * 1024)
+            {
+                await writer.WriteAsync(chunk, ct);
+                chunk.Clear();
+            }
         }
+        await writer.WriteAsync(chunk, ct);
         await writer.FlushAsync(ct);
         return count;
+    }
+
+    static void AppendQuoted(StringBuilder sb, string text)
+    {
+        if (text.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            sb.Append(text);
+            return;
+        }
+        sb.Append('"');
+        foreach (var c in text)
+        {
+            if (c == '"') sb.Append('"');
+            sb.Append(c);
+        }
+        sb.Append('"');
     }
 
     static string Quote(string text) =>
@@ -206,7 +233,12 @@ public static class TabularOutput
         return count;
     }
 
-    const int ParquetRowGroup = 50_000;
+    /// <summary>
+    /// A Parquet row group closes at this many rows or at about <see cref="ParquetGroupBytes"/> of values, whichever comes
+    /// first: the export holds one group in memory, whatever the row count, and the writer keeps only its footer entry.
+    /// </summary>
+    const int ParquetGroupRows = 50_000;
+    const long ParquetGroupBytes = 8 << 20;
 
     static async Task<long> WriteParquetAsync(Stream file, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
     {
@@ -219,41 +251,77 @@ public static class TabularOutput
         })).ToArray();
         var schema = new ParquetSchema(fields);
         await using var writer = await ParquetWriter.CreateAsync(schema, file, cancellationToken: ct);
-        var batch = new List<object?[]>(ParquetRowGroup);
+        var group = new ParquetGroup(columns);
         long count = 0;
         await foreach (var row in rows.WithCancellation(ct))
         {
-            batch.Add(row);
-            if (batch.Count == ParquetRowGroup) count += await WriteGroupAsync(writer, fields, columns, batch, ct);
+            group.Add(row);
+            if (group.Rows == ParquetGroupRows || group.Bytes >= ParquetGroupBytes) count += await group.WriteAsync(writer, fields, ct);
         }
-        if (batch.Count > 0 || count == 0) count += await WriteGroupAsync(writer, fields, columns, batch, ct);
+        if (group.Rows > 0 || count == 0) count += await group.WriteAsync(writer, fields, ct);
         return count;
     }
 
-    static async Task<long> WriteGroupAsync(ParquetWriter writer, DataField[] fields, IReadOnlyList<OutputColumn> columns, List<object?[]> batch, CancellationToken ct)
+    /// <summary>
+    /// The open row group as one typed buffer per column, reused for every group: each row is copied in and dropped at
+    /// once, so nothing per row outlives its group and no row list is kept beside the column arrays.
+    /// </summary>
+    sealed class ParquetGroup(IReadOnlyList<OutputColumn> columns)
     {
-        using var group = writer.CreateRowGroup();
-        for (var i = 0; i < fields.Length; i++)
+        readonly Array[] buffers = columns.Select(c => c.Type switch
         {
-            var c = i;
-            switch (columns[c].Type)
+            OutputType.Integer => (Array)new long?[ParquetGroupRows],
+            OutputType.Number => new double?[ParquetGroupRows],
+            OutputType.Boolean => new bool?[ParquetGroupRows],
+            _ => new string[ParquetGroupRows],
+        }).ToArray();
+
+        public int Rows { get; private set; }
+
+        /// <summary>An estimate of the group's value bytes (text as UTF-16, 8 per other value).</summary>
+        public long Bytes { get; private set; }
+
+        public void Add(object?[] row)
+        {
+            for (var c = 0; c < buffers.Length; c++)
             {
-                case OutputType.Integer:
-                    await group.WriteAsync<long>(fields[c], batch.Select(r => r[c] is null or DBNull ? (long?)null : Convert.ToInt64(r[c], CultureInfo.InvariantCulture)).ToArray(), null, null, ct);
-                    break;
-                case OutputType.Number:
-                    await group.WriteAsync<double>(fields[c], batch.Select(r => r[c] is null or DBNull ? (double?)null : Convert.ToDouble(r[c], CultureInfo.InvariantCulture)).ToArray(), null, null, ct);
-                    break;
-                case OutputType.Boolean:
-                    await group.WriteAsync<bool>(fields[c], batch.Select(r => r[c] is null or DBNull ? (bool?)null : Convert.ToBoolean(r[c], CultureInfo.InvariantCulture)).ToArray(), null, null, ct);
-                    break;
-                default:
-                    await group.WriteAsync(fields[c], batch.Select(r => r[c] is null or DBNull ? null! : Text(r[c])).ToArray(), null);
-                    break;
+                var value = row[c] is DBNull ? null : row[c];
+                switch (buffers[c])
+                {
+                    case long?[] longs: longs[Rows] = value is null ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture); Bytes += 8; break;
+                    case double?[] doubles: doubles[Rows] = value is null ? null : Convert.ToDouble(value, CultureInfo.InvariantCulture); Bytes += 8; break;
+                    case bool?[] bools: bools[Rows] = value is null ? null : Convert.ToBoolean(value, CultureInfo.InvariantCulture); Bytes += 8; break;
+                    case string[] texts:
+                        var text = value is null ? null : Text(value);
+                        texts[Rows] = text!;
+                        Bytes += 2 * (text?.Length ?? 0) + 8;
+                        break;
+                }
             }
+            Rows++;
         }
-        var n = batch.Count;
-        batch.Clear();
-        return n;
+
+        public async Task<long> WriteAsync(ParquetWriter writer, DataField[] fields, CancellationToken ct)
+        {
+            using (var group = writer.CreateRowGroup())
+            {
+                for (var c = 0; c < buffers.Length; c++)
+                {
+                    switch (buffers[c])
+                    {
+                        case long?[] longs: await group.WriteAsync<long>(fields[c], longs.AsMemory(0, Rows), null, null, ct); break;
+                        case double?[] doubles: await group.WriteAsync<double>(fields[c], doubles.AsMemory(0, Rows), null, null, ct); break;
+                        case bool?[] bools: await group.WriteAsync<bool>(fields[c], bools.AsMemory(0, Rows), null, null, ct); break;
+                        case string[] texts: await group.WriteAsync(fields[c], new ArraySegment<string>(texts, 0, Rows), null); break;
+                    }
+                }
+            }
+            var written = Rows;
+            // Let go of this group's strings now rather than when the next group overwrites them.
+            foreach (var buffer in buffers) Array.Clear(buffer, 0, written);
+            Rows = 0;
+            Bytes = 0;
+            return written;
+        }
     }
 }

@@ -177,9 +177,11 @@ internal static class DataApi
 
     /// <summary>Who may read what: an application or developer, with an active table grant on a published resource that has data.</summary>
     /// <remarks>
-    /// The catalog entry (items, masking rules) is remembered per node for <see cref="MetadataCacheFor"/>, as API keys
-    /// are: a catalog change reaches reads within a second, and a busy resource costs its two catalog queries once a
-    /// second instead of on every call. The grant is never cached: a revoke or an expiry holds on the next call.
+    /// The catalog entry (items, masking rules) and the dataset table row (physical table name and columns) are remembered
+    /// per node for <see cref="MetadataCacheFor"/>, as API keys are: a catalog or schema change reaches reads within a
+    /// second, and a busy resource costs those queries once a second instead of on every call. Loads (replace included)
+    /// write the same physical table, and a new table version keeps the old one, so a remembered row never names a
+    /// table that is gone. The grant is remembered for at most a second too (<see cref="GrantService.FindActiveRecentAsync"/>).
     /// </remarks>
     internal static async Task<Access> ResolveAsync(Caller caller, string resourceId, LianqiaoDb db, ICatalogReader catalog, GrantService grants,
         IMemoryCache cache, CancellationToken ct)
@@ -198,7 +200,12 @@ internal static class DataApi
         var grant = await grants.FindActiveRecentAsync(caller, resourceId, GrantKind.Table, ct);
         if (grant is null)
             return new(resource, null, null, Problems.Of(403, "no-grant", "没有该资源的有效授权", "The caller holds no active grant on this resource (none, expired or revoked)."));
-        var table = await db.Set<DatasetTable>().AsNoTracking().FirstOrDefaultAsync(t => t.ResourceId == resourceId, ct);
+        var tableKey = "data-api-table:" + resourceId;
+        if (!cache.TryGetValue(tableKey, out DatasetTable? table))
+        {
+            table = await db.Set<DatasetTable>().AsNoTracking().FirstOrDefaultAsync(t => t.ResourceId == resourceId, ct);
+            if (table is not null) cache.Set(tableKey, table, MetadataCacheFor);
+        }
         if (table is null) return new(resource, null, grant, Problems.Of(404, "no-data", "该资源尚未汇聚数据", "No data has been loaded for this resource yet."));
         return new(resource, table, grant, null);
     }

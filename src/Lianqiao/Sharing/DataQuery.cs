@@ -57,7 +57,7 @@ internal sealed class DataQuery
     /// <summary>Builds the query; throws <see cref="QueryException"/> with every error of the caller's parameters.</summary>
     public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit, bool rowIds = false)
     {
-        var physical = DatasetStore.ColumnsOf(table).ToDictionary(c => c.Column, c => c.Type, StringComparer.Ordinal);
+        var physical = PhysicalColumns(table);
         // Columns leave in the catalog's item order, whatever order the grant lists them in.
         var granted = resource.Items.Select(i => i.ColumnName).Where(c => grant.Fields.Contains(c) && physical.ContainsKey(c)).ToList();
         var masks = MaskingService.Plan(resource, granted, grant.UnmaskedFields).ToDictionary(m => m.Column, StringComparer.Ordinal);
@@ -141,6 +141,15 @@ internal sealed class DataQuery
         };
     }
 
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DatasetTable, Dictionary<string, string>> Parsed = [];
+
+    /// <summary>
+    /// Column → storage class of the table. The data API shares one remembered table row between calls for up to a
+    /// second, so its columns JSON is parsed once per row object rather than on every call.
+    /// </summary>
+    static Dictionary<string, string> PhysicalColumns(DatasetTable table) =>
+        Parsed.GetValue(table, t => DatasetStore.ColumnsOf(t).ToDictionary(c => c.Column, c => c.Type, StringComparer.Ordinal));
+
     public static string EncodeCursor(long id) => Convert.ToBase64String(Encoding.UTF8.GetBytes("id:" + id.ToString(CultureInfo.InvariantCulture)));
 
     static long DecodeCursor(string cursor)
@@ -165,22 +174,24 @@ internal sealed class DataQuery
         await using var command = connection.CreateCommand();
         command.CommandText = Sql;
         foreach (var (name, value) in Parameters) DatasetStore.AddParameter(command, name, value);
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+        // Not SequentialAccess: each row arrives whole (rows are small), so the per-value reads below are plain calls, not awaits.
+        await using var reader = await command.ExecuteReaderAsync(ct);
         var offset = ChangeFeed ? (RowIds ? 3 : 2) : 1;
+        var firstValue = ChangeFeed ? offset : 0;
         while (await reader.ReadAsync(ct))
         {
             var row = new object?[Columns.Count];
-            Last = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+            Last = reader.GetInt64(0);
             if (ChangeFeed)
             {
                 row[0] = Last;
                 row[1] = Convert.ToBoolean(reader.GetValue(1), CultureInfo.InvariantCulture);
-                if (RowIds) row[2] = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
+                if (RowIds) row[2] = reader.GetInt64(2);
             }
             for (var i = 0; i < Masks.Count; i++)
             {
-                var raw = await reader.IsDBNullAsync(i + offset, ct) ? null : Value(StorageClasses[i], reader.GetValue(i + offset));
-                row[ChangeFeed ? i + offset : i] = MaskingService.Apply(Masks[i], raw, pseudonymKey);
+                var raw = reader.IsDBNull(i + offset) ? null : Value(StorageClasses[i], reader.GetValue(i + offset));
+                row[firstValue + i] = MaskingService.Apply(Masks[i], raw, pseudonymKey);
             }
             yield return row;
         }

@@ -50,6 +50,18 @@ public class MaskerTests
         Assert.Equal("𠀋**", Masker.Apply(MaskingRule.KeepEnds(1, 0), name, Key));
     }
 
+    // Text outside printable ASCII and the common Han block is segmented into text elements; the rest is one per char.
+    [Theory]
+    [InlineData("Zoe\u0301Li", 1, 1, "Z***i")]          // e + combining acute is one element
+    [InlineData("王𠀋明", 1, 1, "王*明")]                  // a surrogate pair in the middle
+    [InlineData("1\r\n234", 1, 1, "1***4")]              // CR LF is one element of five
+    public void Characters_are_text_elements_whatever_the_script(string value, int first, int last, string expected) =>
+        Assert.Equal(expected, Masker.Apply(MaskingRule.KeepEnds(first, last), value, Key));
+
+    [Fact]
+    public void Address_with_a_character_outside_the_bmp_still_keeps_up_to_the_district() =>
+        Assert.Equal("𠀋城市海淀区*****", Masker.GeneraliseAddress("𠀋城市海淀区马连洼街道"));
+
     [Theory]
     [InlineData("段", "*")]
     [InlineData("12345", "12**5")]

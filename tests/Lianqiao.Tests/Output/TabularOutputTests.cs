@@ -79,6 +79,20 @@ public sealed class TabularOutputTests
     }
 
     [Fact]
+    public async Task Parquet_splits_a_long_export_into_row_groups_and_keeps_every_row()
+    {
+        const int n = 120_000;   // more than two row groups
+        var rows = Enumerable.Range(0, n).Select(i => new object?[] { i % 7 == 0 ? null : "行" + i, (long)i, i / 2.0 }).ToArray();
+        var (_, bytes, count) = await RenderAsync(OutputFormat.Parquet, false, rows);
+        Assert.Equal(n, count);
+        await using var reader = await Parquet.ParquetReader.CreateAsync(new MemoryStream(bytes));
+        Assert.True(reader.RowGroupCount >= 3, $"{reader.RowGroupCount} row groups");
+        var read = (await Parquet.Serialization.ParquetSerializer.DeserializeAsync<ParquetRow>(new MemoryStream(bytes))).Data;
+        Assert.Equal(Enumerable.Range(0, n).Select(i => (long?)i), read.Select(r => r.age));
+        Assert.Equal(Enumerable.Range(0, n).Select(i => i % 7 == 0 ? null : "行" + i), read.Select(r => r.name));
+    }
+
+    [Fact]
     public async Task Xlsx_round_trips_and_guards_formulas()
     {
         var (_, bytes, count) = await RenderAsync(OutputFormat.Xlsx, false, ["=1+1", 1L, 1.5], ["乙", 2L, 2.5]);
