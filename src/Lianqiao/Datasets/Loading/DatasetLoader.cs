@@ -865,15 +865,47 @@ internal sealed class PgStager : IStager
                 case string s: WriteEscaped(s); break;
                 case long l: Write(l); break;
                 case bool b: copy.Write(b ? 't' : 'f'); break;
-                case DateOnly d when d.TryFormat(text, out n, "yyyy-MM-dd", inv): copy.Write(text, 0, n); break;
-                // Microseconds, cut rather than rounded, as a binary write stores them.
-                case DateTime t when t.TryFormat(text, out n, "yyyy-MM-dd HH:mm:ss.ffffff", inv): copy.Write(text, 0, n); break;
+                case DateOnly d: copy.Write(text, 0, WriteDate(d)); break;
+                case DateTime t: copy.Write(text, 0, WriteTimestamp(t)); break;
                 case double f when f.TryFormat(text, out n, "R", inv): copy.Write(text, 0, n); break;
                 case decimal m when m.TryFormat(text, out n, default, inv): copy.Write(text, 0, n); break;
                 case var v: throw new InvalidOperationException($"Unexpected value type {v.GetType()}.");
             }
         }
         copy.Write('\n');
+    }
+
+    // Dates and timestamps digit by digit: the general formatter is a large share of this writer's time.
+    int WriteDate(DateOnly d)
+    {
+        Put(0, 4, d.Year);
+        text[4] = '-';
+        Put(5, 2, d.Month);
+        text[7] = '-';
+        Put(8, 2, d.Day);
+        return 10;
+    }
+
+    /// <summary>yyyy-MM-dd HH:mm:ss[.ffffff]: microseconds, cut rather than rounded, as a binary write stores them.</summary>
+    int WriteTimestamp(DateTime t)
+    {
+        WriteDate(DateOnly.FromDateTime(t));
+        text[10] = ' ';
+        Put(11, 2, t.Hour);
+        text[13] = ':';
+        Put(14, 2, t.Minute);
+        text[16] = ':';
+        Put(17, 2, t.Second);
+        var micro = (int)(t.Ticks % TimeSpan.TicksPerSecond / 10);
+        if (micro == 0) return 19;
+        text[19] = '.';
+        Put(20, 6, micro);
+        return 26;
+    }
+
+    void Put(int at, int width, int value)
+    {
+        for (var i = at + width - 1; i >= at; i--, value /= 10) text[i] = (char)('0' + value % 10);
     }
 
     void Write(long value)
