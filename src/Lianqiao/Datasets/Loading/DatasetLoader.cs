@@ -11,7 +11,6 @@ using Lianqiao.Reference;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Lianqiao.Datasets.Loading;
 
@@ -930,8 +929,8 @@ internal sealed class PgStager : IStager
     public async Task CompleteAsync(CancellationToken ct)
     {
         await copy.FlushAsync(ct);
-        // Disposing the writer ends the COPY and reports the server's error, if any, as an exception.
         done = true;
+        // Disposing the writer ends the COPY and reports the server's error, if any, as an exception.
         await copy.DisposeAsync();
     }
 
