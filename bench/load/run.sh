@@ -6,7 +6,8 @@
 # Prints rows/s, peak RSS (ours: the lianqiao process), CPU seconds (user+sys of the measured process; the
 # PostgreSQL server's work is not in it) and the ratios; `uptime` before and after, since the machine is shared.
 # usage: bench/load/run.sh [ROWS=1000000] [RUNS=1]     needs python3, sqlite3, psql, /usr/bin/time;
-# SKIP_SQLITE=1 runs the PostgreSQL pair only, SKIP_PG=1 the SQLite pair only.
+# SKIP_SQLITE=1 runs the PostgreSQL pair only, SKIP_PG=1 the SQLite pair only; KEEP=1 keeps the PostgreSQL template
+# database (lqbench_tmpl) and the SQLite template folder for repeated single loads while iterating.
 # PostgreSQL from $ConnectionStrings__Postgres / PG* (e.g. eval "$(bash .ci/pg-up.sh)"), else PostgreSQL is skipped.
 set -euo pipefail
 ROWS=${1:-1000000}; RUNS=${2:-1}
@@ -73,7 +74,7 @@ if [ -z "${SKIP_PG:-}" ] && [ -n "${PGHOST:-}" ] && command -v psql > /dev/null 
     psql -Xq lqbench_run -c "DROP TABLE IF EXISTS anchor_population" -c "CREATE TABLE anchor_population (id_number text PRIMARY KEY, name text, gender text, birth_date date, phone text, address text, household_id text, updated_at timestamp)" -c CHECKPOINT
     measure "postgres-copy" sh -c "psql -Xq lqbench_run -c \"COPY anchor_population FROM STDIN (FORMAT csv, HEADER)\" < '$CSV'"
   done
-  psql -Xq postgres -c "DROP DATABASE IF EXISTS lqbench_run" -c "DROP DATABASE IF EXISTS lqbench_tmpl"
+  [ -n "${KEEP:-}" ] || psql -Xq postgres -c "DROP DATABASE IF EXISTS lqbench_run" -c "DROP DATABASE IF EXISTS lqbench_tmpl"
 else
   echo "PostgreSQL not reachable (set PG* / run .ci/pg-up.sh): skipping the PostgreSQL pair" >&2
 fi

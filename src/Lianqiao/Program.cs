@@ -1,3 +1,5 @@
 using Lianqiao.Cli;
+using Lianqiao.Datasets;
 
+DatasetsCli.RestartForBulkLoad(args);
 return await LianqiaoCli.RunAsync(args);

@@ -249,7 +249,8 @@ internal sealed class RowChecker
             var error = false;
             if (spec.Length is { } max && type is 'C' or 'M' or 'G' or 'N' or 'Y')
             {
-                var length = type is 'N' or 'Y' ? ValueParser.Digits(raw) : ValueParser.CodePoints(raw);
+                // Neither count can exceed the UTF-16 length, so a value no longer than that passes without counting.
+                var length = raw.Length <= max ? raw.Length : type is 'N' or 'Y' ? ValueParser.Digits(raw) : ValueParser.CodePoints(raw);
                 error |= length <= max ? Pass(Dimension.Accuracy, tally) : Report(lengthRule, spec.Column, false, Dimension.Accuracy, tally, issues,
                     $"{spec.Name}长度 {length} 超过 {max}", $"{spec.Column} has length {length}, more than {max}")?.IsError == true;
             }
