@@ -60,12 +60,11 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
             // Checked before every batch: a revoke stops the delivery at the next batch boundary.
             grant = await ActiveGrantAsync(grants, caller, job, ct);
             var query = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, job.BatchSize, null, null, since), job.BatchSize, rowIds: true);
-            var rows = new List<object?[]>(Math.Min(job.BatchSize, 100_000));
-            await foreach (var row in query.RowsAsync(db, key, ct)) rows.Add(row);
+            // Rows stream from the data API's query into the target's transaction: a batch is never held in memory whole.
+            var (count, upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), Counted(query.RowsAsync(db, key, ct), run.RowsRead, progress), () => query.Last, ct), ct);
             await db.Database.CloseConnectionAsync();
-            if (rows.Count == 0) break;
+            if (count == 0) break;
 
-            var (upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), rows, query.Last, ct), ct);
             var receipt = new DeliveryReceipt
             {
                 JobId = job.Id, RunId = run.Id, GrantId = grant.Id, FromSeq = since, ToSeq = query.Last, Upserts = upserts, Deletes = deletes,
@@ -84,18 +83,29 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
             await CounterUpsert.AddAsync(db, new ExchangeCounter
             {
                 Day = time.Today(), ProviderDepartmentId = grant.ProviderDepartmentId, ConsumerDepartmentId = grant.ConsumerDepartmentId ?? app.DepartmentId,
-                ResourceId = resource.Id, Calls = 1, Rows = rows.Count,
+                ResourceId = resource.Id, Calls = 1, Rows = count,
             }, [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, CancellationToken.None);
-            run.RowsRead += rows.Count;
+            run.RowsRead += count;
             run.RowsDelivered += upserts;
             run.RowsDeleted += deletes;
             run.Batches++;
             since = query.Last;
             run.CheckpointAfter = since.ToString(CultureInfo.InvariantCulture);
             progress?.Report(new LoadProgress(run.RowsRead, 0));
-            if (rows.Count < job.BatchSize) break;
+            if (count < job.BatchSize) break;
         }
         run.CheckpointAfter ??= run.CheckpointBefore;
+    }
+
+    /// <summary>Reports rows read every 10,000 rows within a batch, so a long batch shows progress too.</summary>
+    static async IAsyncEnumerable<object?[]> Counted(IAsyncEnumerable<object?[]> rows, long before, IProgress<LoadProgress>? progress)
+    {
+        var n = 0L;
+        await foreach (var row in rows)
+        {
+            if (++n % 10_000 == 0) progress?.Report(new LoadProgress(before + n, 0));
+            yield return row;
+        }
     }
 
     static List<(string Name, string Storage)> Columns(DataQuery query) =>
@@ -198,49 +208,75 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         return await cmd.ExecuteScalarAsync(ct) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
     }
 
-    /// <summary>One batch and the checkpoint, committed together. Rows are [_seq, _deleted, _id, granted columns…].</summary>
-    public async Task<(int Upserts, int Deletes, string Digest)> WriteBatchAsync(IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, long last, CancellationToken ct)
+    /// <summary>
+    /// One batch and the checkpoint, committed together; nothing when the feed has no rows. Rows are [_seq, _deleted, _id,
+    /// granted columns…]; <paramref name="last"/> gives the feed's last sequence once the rows are read.
+    /// </summary>
+    public async Task<(int Rows, int Upserts, int Deletes, string Digest)> WriteBatchAsync(IReadOnlyList<(string Name, string Storage)> columns,
+        IAsyncEnumerable<object?[]> rows, Func<long> last, CancellationToken ct)
     {
-        var values = rows.Select(r => Normalise(r, columns)).ToList();
-        var digest = Digest(values);
+        var digest = new BatchDigest();
+        var normalised = Normalised(rows, columns, digest);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        int upserts, deletes;
-        if (kind == ConnectionKinds.Postgres) (upserts, deletes) = await PgBatchAsync((NpgsqlConnection)connection, columns, values, ct);
-        else (upserts, deletes) = await RowByRowAsync(tx, columns, values, ct);
+        var (count, upserts, deletes) = kind == ConnectionKinds.Postgres
+            ? await PgBatchAsync((NpgsqlConnection)connection, columns, normalised, ct)
+            : await RowByRowAsync(tx, columns, normalised, ct);
+        if (count == 0) return (0, 0, 0, "");
         await using (var cmd = connection.CreateCommand())
         {
             cmd.Transaction = tx;
             cmd.CommandText = Upsert(DeliveryRunner.CheckpointTable, "subscription", ["last_seq", "updated_at"]);
             Sql.Add(cmd, "p0", subscription);
-            Sql.Add(cmd, "p1", last);
+            Sql.Add(cmd, "p1", last());
             Sql.Add(cmd, "p2", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        return (upserts, deletes, digest);
+        return (count, upserts, deletes, digest.Finish());
     }
 
-    /// <summary>Values as the target column wants them (the data API hands timestamps over as text on SQLite).</summary>
-    static object?[] Normalise(object?[] row, IReadOnlyList<(string Name, string Storage)> columns)
+    /// <summary>Values as the target column wants them (the data API hands timestamps over as text on SQLite), each row added to the digest.</summary>
+    static async IAsyncEnumerable<object?[]> Normalised(IAsyncEnumerable<object?[]> rows, IReadOnlyList<(string Name, string Storage)> columns, BatchDigest digest)
     {
-        var copy = (object?[])row.Clone();
-        for (var i = 0; i < columns.Count; i++)
+        await foreach (var row in rows)
         {
-            if (columns[i].Storage == "timestamp" && copy[i + 3] is string s)
-                copy[i + 3] = DateTime.Parse(s, CultureInfo.InvariantCulture);
+            // The feed hands out a fresh array per row, so it is changed in place.
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (columns[i].Storage == "timestamp" && row[i + 3] is string s)
+                    row[i + 3] = DateTime.Parse(s, CultureInfo.InvariantCulture);
+            }
+            digest.Add(row);
+            yield return row;
         }
-        return copy;
     }
 
-    static string Digest(List<object?[]> rows)
+    /// <summary>The receipt's digest: SHA-256 of the rows' values as text, unit-separated, one line per row; the first 16 hex digits.</summary>
+    sealed class BatchDigest
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var row in rows)
+        readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[256];
+
+        public void Add(object?[] row)
         {
-            foreach (var v in row) hash.AppendData(Encoding.UTF8.GetBytes((Quality.ValueParser.Format(v) ?? "\u2400") + "\u001f"));
+            foreach (var v in row)
+            {
+                var text = Quality.ValueParser.Format(v) ?? "\u2400";
+                var max = Encoding.UTF8.GetMaxByteCount(text.Length + 1);
+                if (max > buffer.Length) buffer = new byte[Math.Max(max, buffer.Length * 2)];
+                var n = Encoding.UTF8.GetBytes(text, buffer);
+                n += Encoding.UTF8.GetBytes("\u001f", buffer.AsSpan(n));
+                hash.AppendData(buffer, 0, n);
+            }
             hash.AppendData("\n"u8);
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+
+        public string Finish()
+        {
+            var digest = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+            hash.Dispose();
+            return digest;
+        }
     }
 
     string Upsert(string name, string key, IReadOnlyList<string> others)
@@ -257,7 +293,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         };
     }
 
-    async Task<(int, int)> RowByRowAsync(DbTransaction tx, IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, CancellationToken ct)
+    async Task<(int Rows, int Upserts, int Deletes)> RowByRowAsync(DbTransaction tx, IReadOnlyList<(string Name, string Storage)> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
     {
         await using var upsert = connection.CreateCommand();
         upsert.Transaction = tx;
@@ -276,7 +312,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         id.ParameterName = "id";
         delete.Parameters.Add(id);
         int upserts = 0, deletes = 0;
-        foreach (var row in rows)
+        await foreach (var row in rows.WithCancellation(ct))
         {
             if (row[1] is true)
             {
@@ -291,29 +327,41 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             await upsert.ExecuteNonQueryAsync(ct);
             upserts++;
         }
-        return (upserts, deletes);
+        return (upserts + deletes, upserts, deletes);
     }
 
-    /// <summary>PostgreSQL: binary COPY into a temporary table, then one set-based delete and one upsert.</summary>
-    async Task<(int, int)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, CancellationToken ct)
+    /// <summary>
+    /// PostgreSQL, binary COPY. Into an empty target table the rows go straight in (a first full copy: the feed holds each
+    /// row id once, tombstones have nothing to delete); otherwise into a temporary table, then one set-based delete and one upsert.
+    /// </summary>
+    async Task<(int Rows, int Upserts, int Deletes)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
     {
         var types = columns.Select(c => c.Storage switch
         {
             "numeric" => NpgsqlDbType.Numeric, "double" => NpgsqlDbType.Double, "bigint" => NpgsqlDbType.Bigint, "date" => NpgsqlDbType.Date,
             "timestamp" => NpgsqlDbType.Timestamp, "boolean" => NpgsqlDbType.Boolean, _ => NpgsqlDbType.Text,
         }).ToArray();
-        var names = columns.Select(c => Q(c.Name)).ToList();
-        await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select((c, i) => $", {names[i]} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
-        await using (var copy = await pg.BeginBinaryImportAsync($"COPY lq_batch (lq_row_id, lq_seq, lq_deleted{string.Concat(names.Select(n => ", " + n))}) FROM STDIN (FORMAT BINARY)", ct))
+        var names = string.Concat(columns.Select(c => ", " + Q(c.Name)));
+        var T = Q(table);
+        var empty = await ScalarAsync($"SELECT NOT EXISTS (SELECT 1 FROM {T})", ct) is true;
+        if (!empty)
+            await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select(c => $", {Q(c.Name)} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
+        int count = 0, deletes = 0;
+        await using (var copy = await pg.BeginBinaryImportAsync(empty
+            ? $"COPY {T} (lq_row_id, lq_seq{names}) FROM STDIN (FORMAT BINARY)"
+            : $"COPY lq_batch (lq_row_id, lq_seq, lq_deleted{names}) FROM STDIN (FORMAT BINARY)", ct))
         {
-            // Synchronous writes: the importer buffers, and an await per value costs more than the value.
-            foreach (var row in rows)
+            await foreach (var row in rows.WithCancellation(ct))
             {
-                ct.ThrowIfCancellationRequested();
+                count++;
+                var deleted = (bool)row[1]!;
+                if (deleted) deletes++;
+                if (deleted && empty) continue;
+                // Synchronous writes: the importer buffers, and an await per value costs more than the value.
                 copy.StartRow();
                 copy.Write((long)row[2]!, NpgsqlDbType.Bigint);
                 copy.Write((long)row[0]!, NpgsqlDbType.Bigint);
-                copy.Write((bool)row[1]!, NpgsqlDbType.Boolean);
+                if (!empty) copy.Write(deleted, NpgsqlDbType.Boolean);
                 for (var i = 0; i < columns.Count; i++)
                 {
                     if (row[i + 3] is null) copy.WriteNull();
@@ -322,12 +370,18 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             }
             await copy.CompleteAsync(ct);
         }
-        var T = Q(table);
-        var deletes = await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
+        if (empty) return (count, count - deletes, deletes);
+        await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
         var set = string.Join(", ", new[] { "lq_seq" }.Concat(columns.Select(c => c.Name)).Select(c => $"{Q(c)} = excluded.{Q(c)}"));
-        var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{string.Concat(names.Select(n => ", " + n))}) SELECT lq_row_id, lq_seq{string.Concat(names.Select(n => ", " + n))} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
-        _ = deletes;
-        return (upserts, rows.Count(r => r[1] is true));
+        var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{names}) SELECT lq_row_id, lq_seq{names} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
+        return (count, upserts, deletes);
+    }
+
+    async Task<object?> ScalarAsync(string sql, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return await cmd.ExecuteScalarAsync(ct);
     }
 
     async Task<int> ExecAsync(string sql, DbTransaction? tx, CancellationToken ct)
