@@ -30,7 +30,8 @@ internal sealed class DeliveryStoppedException(string messageZh, string messageE
 /// anywhere leaves either the whole batch and its checkpoint or neither, and the next run continues from that checkpoint.
 /// Writes are upserts and deletes keyed on the platform's row id (one per resource key), so a repeat is harmless.
 /// </summary>
-internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader catalog, MaskingService masking, IAuditLog audit, TimeProvider time)
+internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogReader catalog, MaskingService masking, IAuditLog audit, TimeProvider time,
+    ILogger<DeliveryRunner> logger)
 {
     public const string CheckpointTable = "lianqiao_checkpoints";
 
@@ -55,6 +56,7 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
         run.CheckpointBefore = since.ToString(CultureInfo.InvariantCulture);
         await RecoverReceiptAsync(db, job, grant, since, ct);
 
+        var bookkeeping = new System.Diagnostics.Stopwatch();
         while (true)
         {
             // Checked before every batch: a revoke stops the delivery at the next batch boundary.
@@ -65,6 +67,7 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
             await db.Database.CloseConnectionAsync();
             if (count == 0) break;
 
+            bookkeeping.Start();
             var receipt = new DeliveryReceipt
             {
                 JobId = job.Id, RunId = run.Id, GrantId = grant.Id, FromSeq = since, ToSeq = query.Last, Upserts = upserts, Deletes = deletes,
@@ -85,6 +88,7 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
                 Day = time.Today(), ProviderDepartmentId = grant.ProviderDepartmentId, ConsumerDepartmentId = grant.ConsumerDepartmentId ?? app.DepartmentId,
                 ResourceId = resource.Id, Calls = 1, Rows = count,
             }, [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, CancellationToken.None);
+            bookkeeping.Stop();
             run.RowsRead += count;
             run.RowsDelivered += upserts;
             run.RowsDeleted += deletes;
@@ -95,7 +99,12 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
             if (count < job.BatchSize) break;
         }
         run.CheckpointAfter ??= run.CheckpointBefore;
+        LogPhases(job.Id, writer.StreamMs, writer.ApplyMs, writer.CommitMs, (long)bookkeeping.Elapsed.TotalMilliseconds);
     }
+
+    [LoggerMessage(EventId = 8010, Level = LogLevel.Information,
+        Message = "Delivery {JobId} phases: feed+mask+copy {StreamMs} ms, upsert {ApplyMs} ms, commit {CommitMs} ms, receipts+audit {BookkeepingMs} ms")]
+    partial void LogPhases(Guid jobId, long streamMs, long applyMs, long commitMs, long bookkeepingMs);
 
     /// <summary>Reports rows read every 10,000 rows within a batch, so a long batch shows progress too.</summary>
     static async IAsyncEnumerable<object?[]> Counted(IAsyncEnumerable<object?[]> rows, long before, IProgress<LoadProgress>? progress)
@@ -149,6 +158,11 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
 /// <summary>Writes delivery batches into one target table of one database kind, with the checkpoint in the same transaction.</summary>
 internal sealed class TargetWriter(DbConnection connection, string kind, string table, string subscription)
 {
+    /// <summary>Time spent so far, for the run's log: rows streamed into the target, set-based upserts, commits.</summary>
+    public long StreamMs { get; private set; }
+    public long ApplyMs { get; private set; }
+    public long CommitMs { get; private set; }
+
     string Q(string name) => Sql.Q(kind, name);
 
     string SqlType(string storage) => (kind, storage) switch
@@ -220,7 +234,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         await using var tx = await connection.BeginTransactionAsync(ct);
         var (count, upserts, deletes) = kind == ConnectionKinds.Postgres
             ? await PgBatchAsync((NpgsqlConnection)connection, columns, normalised, ct)
-            : await RowByRowAsync(tx, columns, normalised, ct);
+            : await TimedAsync(RowByRowAsync(tx, columns, normalised, ct));
         if (count == 0) return (0, 0, 0, "");
         await using (var cmd = connection.CreateCommand())
         {
@@ -231,8 +245,18 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             Sql.Add(cmd, "p2", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             await cmd.ExecuteNonQueryAsync(ct);
         }
+        var commit = System.Diagnostics.Stopwatch.StartNew();
         await tx.CommitAsync(ct);
+        CommitMs += commit.ElapsedMilliseconds;
         return (count, upserts, deletes, digest.Finish());
+    }
+
+    async Task<T> TimedAsync<T>(Task<T> write)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await write;
+        StreamMs += clock.ElapsedMilliseconds;
+        return result;
     }
 
     /// <summary>Values as the target column wants them (the data API hands timestamps over as text on SQLite), each row added to the digest.</summary>
@@ -347,6 +371,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         if (!empty)
             await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select(c => $", {Q(c.Name)} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
         int count = 0, deletes = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using (var copy = await pg.BeginBinaryImportAsync(empty
             ? $"COPY {T} (lq_row_id, lq_seq{names}) FROM STDIN (FORMAT BINARY)"
             : $"COPY lq_batch (lq_row_id, lq_seq, lq_deleted{names}) FROM STDIN (FORMAT BINARY)", ct))
@@ -370,10 +395,13 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             }
             await copy.CompleteAsync(ct);
         }
+        StreamMs += clock.ElapsedMilliseconds;
         if (empty) return (count, count - deletes, deletes);
+        clock.Restart();
         await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
         var set = string.Join(", ", new[] { "lq_seq" }.Concat(columns.Select(c => c.Name)).Select(c => $"{Q(c)} = excluded.{Q(c)}"));
         var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{names}) SELECT lq_row_id, lq_seq{names} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
+        ApplyMs += clock.ElapsedMilliseconds;
         return (count, upserts, deletes);
     }
 
