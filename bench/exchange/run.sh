@@ -35,13 +35,28 @@ now() { date +%s.%N; }
 t0=$(now)
 psql -Xq exsrc -c "COPY population TO STDOUT" | psql -Xq exanchor -c "COPY population FROM STDIN"
 t1=$(now)
-/usr/bin/time -v -o "$WORK/collect.time" $BIN exchange run "$COLLECT" --data "$WORK/data" > "$WORK/collect.json" 2> "$WORK/collect.log"
+# TRACE=DIR: each run under dotnet-trace's thread-time sampling instead (DIR/collect.nettrace, DIR/deliver.nettrace, with a
+# speedscope copy); the figures are then skewed by the tracer and not written to README.md.
+run_cli() {
+  if [ -n "${TRACE:-}" ]; then
+    mkdir -p "$TRACE"
+    ~/.dotnet/tools/dotnet-trace collect --profile dotnet-sampled-thread-time --format Speedscope --show-child-io -o "$TRACE/$1.nettrace" -- \
+      "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
+  else
+    /usr/bin/time -v -o "$WORK/$1.time" "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
+  fi
+}
+run_cli collect "$COLLECT"
 t2=$(now)
-/usr/bin/time -v -o "$WORK/deliver.time" $BIN exchange run "$DELIVER" --data "$WORK/data" > "$WORK/deliver.json" 2> "$WORK/deliver.log"
+run_cli deliver "$DELIVER"
 t3=$(now)
 
 ANCHORED=$(psql -XAtq exanchor -c "SELECT count(*) FROM population")
 DELIVERED=$(psql -XAtq exdst -c "SELECT count(*) FROM population_copy")
+if [ -n "${TRACE:-}" ]; then
+  echo "traced into $TRACE (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
+  grep -h "phases:" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
+fi
 python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" <<'PY'
 import json, re, sys, datetime
 rows, t0, t1, t2, t3 = int(sys.argv[1]), *map(float, sys.argv[2:6])

@@ -229,7 +229,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
     public async Task<(int Rows, int Upserts, int Deletes, string Digest)> WriteBatchAsync(IReadOnlyList<(string Name, string Storage)> columns,
         IAsyncEnumerable<object?[]> rows, Func<long> last, CancellationToken ct)
     {
-        var digest = new BatchDigest();
+        using var digest = new BatchDigest();
         var normalised = Normalised(rows, columns, digest);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var (count, upserts, deletes) = kind == ConnectionKinds.Postgres
@@ -276,7 +276,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
     }
 
     /// <summary>The receipt's digest: SHA-256 of the rows' values as text, unit-separated, one line per row; the first 16 hex digits.</summary>
-    sealed class BatchDigest
+    sealed class BatchDigest : IDisposable
     {
         readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] buffer = new byte[256];
@@ -295,12 +295,9 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             hash.AppendData("\n"u8);
         }
 
-        public string Finish()
-        {
-            var digest = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
-            hash.Dispose();
-            return digest;
-        }
+        public string Finish() => Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+
+        public void Dispose() => hash.Dispose();
     }
 
     string Upsert(string name, string key, IReadOnlyList<string> others)
