@@ -73,11 +73,14 @@ public sealed class HttpCollectionTests(ExchangeServer server) : IClassFixture<E
         using var admin = await server.AsAdminAsync();
         var schema = await DatasetTestData.PutSchemaAsync(admin, resourceId, DatasetTestData.PopulationSchema(server.OwnDepartmentId));
         Assert.True(schema.IsSuccessStatusCode, await schema.Content.ReadAsStringAsync());
-        var connection = await (await admin.PostJsonAsync("/api/v1/exchange/connections", new
+        var created = await admin.PostJsonAsync("/api/v1/exchange/connections", new
         {
             name = "人口接口 " + resourceId, kind = ConnectionKinds.HttpJson, departmentId = server.OwnDepartmentId, url = baseUrl + path, secret = Token,
-        })).OkJsonAsync<ConnectionDto>();
+        });
+        var connection = await created.OkJsonAsync<ConnectionDto>();
         Assert.True(connection.HasSecret);
+        Assert.DoesNotContain(Token, await created.Content.ReadAsStringAsync());
+        Assert.DoesNotContain(Token, await admin.GetStringAsync($"/api/v1/exchange/connections/{connection.Id}"));
         return await (await admin.PostJsonAsync("/api/v1/exchange/jobs", new
         {
             name = "接口汇聚 " + resourceId, kind = "collect", connectionId = connection.Id, resourceId, mode = "snapshot",
