@@ -279,20 +279,22 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
     sealed class BatchDigest : IDisposable
     {
         readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] buffer = new byte[256];
+        byte[] buffer = new byte[1024];
 
+        /// <summary>A row's bytes are gathered and hashed in one call rather than one per value (the same bytes, so the same digest).</summary>
         public void Add(object?[] row)
         {
+            var n = 0;
             foreach (var v in row)
             {
                 var text = Quality.ValueParser.Format(v) ?? "\u2400";
-                var max = Encoding.UTF8.GetMaxByteCount(text.Length + 1);
-                if (max > buffer.Length) buffer = new byte[Math.Max(max, buffer.Length * 2)];
-                var n = Encoding.UTF8.GetBytes(text, buffer);
+                var max = n + Encoding.UTF8.GetMaxByteCount(text.Length) + 4;
+                if (max > buffer.Length) Array.Resize(ref buffer, Math.Max(max, buffer.Length * 2));
+                n += Encoding.UTF8.GetBytes(text, buffer.AsSpan(n));
                 n += Encoding.UTF8.GetBytes("\u001f", buffer.AsSpan(n));
-                hash.AppendData(buffer, 0, n);
             }
-            hash.AppendData("\n"u8);
+            buffer[n++] = (byte)'\n';
+            hash.AppendData(buffer, 0, n);
         }
 
         public string Finish() => Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
