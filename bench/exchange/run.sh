@@ -55,7 +55,7 @@ ANCHORED=$(psql -XAtq exanchor -c "SELECT count(*) FROM population")
 DELIVERED=$(psql -XAtq exdst -c "SELECT count(*) FROM population_copy")
 if [ -n "${TRACE:-}" ]; then
   echo "traced into $TRACE (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
-  grep -h "phases:" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
+  grep -h "phases" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
 fi
 python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" <<'PY'
 import json, re, sys, datetime
@@ -64,7 +64,7 @@ anchored, delivered, work, readme, load = int(sys.argv[6]), int(sys.argv[7]), sy
 collect = json.load(open(f"{work}/collect.json")); deliver = json.load(open(f"{work}/deliver.json"))
 rss = lambda f: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f).read()).group(1)) // 1024
 cpu = lambda f: sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", open(f).read()).group(1)) for k in ("User", "System"))
-phases = lambda f: "; ".join(m.strip() for m in re.findall(r"phases: ([^\n]*)", open(f).read())) or "not logged"
+phases = lambda f: "; ".join(m.strip() for m in re.findall(r"(phases[^:\n]*: [^\n]*)", open(f).read())) or "not logged"
 anchor_s, collect_s, deliver_s = t1 - t0, t2 - t1, t3 - t2
 e2e = rows / (collect_s + deliver_s); anchor = rows / anchor_s
 lines = [
