@@ -35,12 +35,13 @@ now() { date +%s.%N; }
 t0=$(now)
 psql -Xq exsrc -c "COPY population TO STDOUT" | psql -Xq exanchor -c "COPY population FROM STDIN"
 t1=$(now)
-# TRACE=DIR: each run under dotnet-trace's thread-time sampling instead (DIR/collect.nettrace, DIR/deliver.nettrace, with a
-# speedscope copy); the figures are then skewed by the tracer and not written to README.md.
+# PERF=DIR: each run under `perf record` instead (DIR/collect.perf.data, DIR/deliver.perf.data; JIT frames named through
+# the runtime's perf map). dotnet-trace's thread-time sampling was tried first: it piles samples on P/Invoke returns.
+# The figures are then skewed by the profiler and not written to README.md.
 run_cli() {
-  if [ -n "${TRACE:-}" ]; then
-    mkdir -p "$TRACE"
-    ~/.dotnet/tools/dotnet-trace collect --profile dotnet-sampled-thread-time --format Speedscope --show-child-io -o "$TRACE/$1.nettrace" -- \
+  if [ -n "${PERF:-}" ]; then
+    mkdir -p "$PERF"
+    DOTNET_PerfMapEnabled=1 perf record -F 499 -g -o "$PERF/$1.perf.data" -- \
       "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   else
     /usr/bin/time -v -o "$WORK/$1.time" "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
@@ -53,8 +54,8 @@ t3=$(now)
 
 ANCHORED=$(psql -XAtq exanchor -c "SELECT count(*) FROM population")
 DELIVERED=$(psql -XAtq exdst -c "SELECT count(*) FROM population_copy")
-if [ -n "${TRACE:-}" ]; then
-  echo "traced into $TRACE (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
+if [ -n "${PERF:-}" ]; then
+  echo "profiled into $PERF (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
   grep -h "phases" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
 fi
 python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" <<'PY'
