@@ -36,12 +36,12 @@ t0=$(now)
 psql -Xq exsrc -c "COPY population TO STDOUT" | psql -Xq exanchor -c "COPY population FROM STDIN"
 t1=$(now)
 # PERF=DIR: each run under `perf record` instead (DIR/collect.perf.data, DIR/deliver.perf.data; JIT frames named through
-# the runtime's perf map). dotnet-trace's thread-time sampling was tried first: it piles samples on P/Invoke returns.
+# the runtime's perf map, W^X off so perf sees the JIT code). dotnet-trace's thread-time sampling was tried first: it piles samples on P/Invoke returns.
 # The figures are then skewed by the profiler and not written to README.md.
 run_cli() {
   if [ -n "${PERF:-}" ]; then
     mkdir -p "$PERF"
-    DOTNET_PerfMapEnabled=1 perf record -F 499 -g -o "$PERF/$1.perf.data" -- \
+    DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -F 499 -g -o "$PERF/$1.perf.data" -- \
       "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   else
     /usr/bin/time -v -o "$WORK/$1.time" "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
