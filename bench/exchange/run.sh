@@ -36,8 +36,8 @@ t0=$(now)
 psql -Xq exsrc -c "COPY population TO STDOUT" | psql -Xq exanchor -c "COPY population FROM STDIN"
 t1=$(now)
 # PERF=DIR: each run under `perf record` instead (DIR/collect.perf.data, DIR/deliver.perf.data; JIT frames named through
-# the runtime's perf map, W^X off so perf sees the JIT code). dotnet-trace's thread-time sampling was tried first: it piles samples on P/Invoke returns.
-# The figures are then skewed by the profiler and not written to README.md.
+# the runtime's perf map, W^X off so perf sees the JIT code). dotnet-trace's thread-time sampling was tried first: it
+# piles samples on P/Invoke returns. The figures are then skewed by the profiler and not written to README.md.
 run_cli() {
   if [ -n "${PERF:-}" ]; then
     mkdir -p "$PERF"
