@@ -219,7 +219,7 @@ internal sealed class DatabaseRowSource : RowSource
         // A SQLite column's declared type does not bind the values stored in it: those are read as they come.
         if (reader is Microsoft.Data.Sqlite.SqliteDataReader) return typeof(object);
         try { return reader.GetFieldType(ordinal); }
-        catch (InvalidOperationException) { return typeof(object); }   // SQLite with no declared type: decided per value
+        catch (InvalidOperationException) { return typeof(object); }   // a driver that cannot tell before reading: decided per value
     }
 
     void Track(object value)
@@ -412,7 +412,6 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
                     await using (var body = File.Create(page)) await response.Content.CopyToAsync(body, ct);
                     var (count, nextLink) = await CopyRowsAsync(page, output, ct);
                     rows += count;
-                    progress?.Report(new LoadProgress(rows, 0));
                     nextLink ??= NextLink(response);
                     next = nextLink is null ? null : SameOrigin(url, new Uri(next, nextLink));
                 }
