@@ -3,44 +3,26 @@
 # into population-basic, the catalog's quality rules on) and a delivery job (人社's grant, masked, into a table of a target
 # PostgreSQL database), each run with `lianqiao exchange run`. End-to-end rows/s against the anchor measured in the same
 # run: `psql -c "COPY population TO STDOUT" | psql -c "COPY population FROM STDIN"` between two databases of the same server.
-# Prints the figures and the ratio, and appends them to README.md with the date and the machine load.
+# Prints the figures and the ratio, and adds them to README.md (newest first) with the date and the machine load.
 # usage: bench/exchange/run.sh [ROWS=1000000]   needs python3, psql, curl, /usr/bin/time; starts its own PostgreSQL.
 set -euo pipefail
 ROWS=${1:-1000000}
-HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd); SHARED=$ROOT/../shared/bench
+HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
 WORK=${BENCH_WORK:-/tmp/lianqiao-bench-exchange}; rm -rf "$WORK/data"; mkdir -p "$WORK"; chmod 755 "$WORK"
 for tool in python3 psql curl /usr/bin/time; do command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }; done
 trap 'kill ${SERVER:-} 2>/dev/null || true; PGTEST=$WORK/pg bash "$ROOT/.ci/pg-down.sh"' EXIT
 
-CSV=$WORK/population-$ROWS.csv
-[ -s "$CSV" ] || python3 "$SHARED/gen_population.py" --rows "$ROWS" --out "$CSV" >&2
-export PGTEST=$WORK/pg
-eval "$(bash "$ROOT/.ci/pg-up.sh")"
-for db in lqexchange exsrc exdst exanchor; do psql -Xq -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres; done
+. "$ROOT/bench/lib/population-journey.sh"
+# The demo city (departments, the catalog with population-basic and its rules, 人社's application), served to set the jobs up.
+start_population_server lqexchange
+for db in exsrc exdst exanchor; do psql -Xq -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres; done
 TABLE_DDL="CREATE TABLE population (id_number text, name text, gender text, birth_date date, phone text, address text, household_id text, updated_at timestamp)"
 psql -Xq exsrc -c "$TABLE_DDL" -c "\\copy population FROM '$CSV' WITH (FORMAT csv, HEADER true)" -c "ANALYZE population"
 psql -Xq exanchor -c "$TABLE_DDL"
-export LIANQIAO_DB="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=lqexchange;Maximum Pool Size=64"
-
-echo "building Release…" >&2
-dotnet build "$ROOT/src/Lianqiao" -c Release -nologo -clp:ErrorsOnly >&2
-BIN=$ROOT/src/Lianqiao/bin/Release/net10.0/Lianqiao
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 ASPNETCORE_ENVIRONMENT=Production
-
-# The demo city (departments, the catalog with population-basic and its rules, 人社's application), served to set the jobs up.
-$BIN serve --demo --data "$WORK/data" --urls http://127.0.0.1:0 > "$WORK/serve.log" 2>&1 & SERVER=$!
-for _ in $(seq 1 180); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
-URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/serve.log" | tail -1)
-ADMIN=$($BIN admin create-key --user admin --data "$WORK/data" 2>/dev/null | tail -1)
-HRSS=$($BIN admin create-key --user hrss-consumer --data "$WORK/data" 2>/dev/null | tail -1)
-APPROVER=$($BIN admin create-key --user police-approver --data "$WORK/data" 2>/dev/null | tail -1)
+apply_for_population '["id_number","name","gender","birth_date","phone","address","household_id","updated_at"]'
 api() { curl -sf -H "Authorization: Bearer $1" -H 'Content-Type: application/json' "${@:2}"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 POLICE=$(api "$ADMIN" "$URL/api/v1/departments" | json 'next(x["id"] for x in d if x["name"]=="市公安局")')
-HRSS_DEPT=$(api "$ADMIN" "$URL/api/v1/departments" | json 'next(x["id"] for x in d if x["name"]=="市人社局")')
-APP_ID=$(api "$ADMIN" "$URL/api/v1/departments/$HRSS_DEPT/apps" | json 'next(a["id"] for a in d if a["name"]=="人社业务系统")')
-REQUEST=$(api "$HRSS" "$URL/api/v1/share-requests" -d "{\"resourceId\":\"population-basic\",\"appId\":\"$APP_ID\",\"fields\":[\"id_number\",\"name\",\"gender\",\"birth_date\",\"phone\",\"address\",\"household_id\",\"updated_at\"],\"purpose\":\"bench\",\"legalBasis\":\"bench\"}" | json 'd["id"]')
-api "$APPROVER" -X POST "$URL/api/v1/share-requests/$REQUEST/approve" > /dev/null
 api "$ADMIN" "$URL/api/v1/gateway/allow-list/" -d '{"pattern":"127.0.0.1","note":"bench"}' > /dev/null
 SRC=$(api "$ADMIN" "$URL/api/v1/exchange/connections" -d "{\"name\":\"bench source\",\"kind\":\"postgres\",\"departmentId\":\"$POLICE\",\"host\":\"127.0.0.1\",\"port\":$PGPORT,\"database\":\"exsrc\",\"userName\":\"$PGUSER\",\"secret\":\"$PGPASSWORD\"}" | json 'd["id"]')
 DST=$(api "$ADMIN" "$URL/api/v1/exchange/connections" -d "{\"name\":\"bench target\",\"kind\":\"postgres\",\"departmentId\":\"$HRSS_DEPT\",\"host\":\"127.0.0.1\",\"port\":$PGPORT,\"database\":\"exdst\",\"userName\":\"$PGUSER\",\"secret\":\"$PGPASSWORD\"}" | json 'd["id"]')
@@ -53,27 +35,47 @@ now() { date +%s.%N; }
 t0=$(now)
 psql -Xq exsrc -c "COPY population TO STDOUT" | psql -Xq exanchor -c "COPY population FROM STDIN"
 t1=$(now)
-/usr/bin/time -v -o "$WORK/collect.time" $BIN exchange run "$COLLECT" --data "$WORK/data" > "$WORK/collect.json" 2> "$WORK/collect.log"
+# PERF=DIR: each run under `perf record` instead (DIR/collect.perf.data, DIR/deliver.perf.data; JIT frames named through
+# the runtime's perf map, W^X off so perf sees the JIT code). dotnet-trace's thread-time sampling was tried first: it
+# piles samples on P/Invoke returns. The figures are then skewed by the profiler and not written to README.md.
+run_cli() {
+  if [ -n "${PERF:-}" ]; then
+    mkdir -p "$PERF"
+    DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -F 499 -g -o "$PERF/$1.perf.data" -- \
+      "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
+  else
+    /usr/bin/time -v -o "$WORK/$1.time" "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
+  fi
+}
+run_cli collect "$COLLECT"
 t2=$(now)
-/usr/bin/time -v -o "$WORK/deliver.time" $BIN exchange run "$DELIVER" --data "$WORK/data" > "$WORK/deliver.json" 2> "$WORK/deliver.log"
+run_cli deliver "$DELIVER"
 t3=$(now)
 
 ANCHORED=$(psql -XAtq exanchor -c "SELECT count(*) FROM population")
 DELIVERED=$(psql -XAtq exdst -c "SELECT count(*) FROM population_copy")
+if [ -n "${PERF:-}" ]; then
+  echo "profiled into $PERF (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
+  grep -h "phases" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
+fi
 python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" <<'PY'
 import json, re, sys, datetime
 rows, t0, t1, t2, t3 = int(sys.argv[1]), *map(float, sys.argv[2:6])
 anchored, delivered, work, readme, load = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], sys.argv[9], sys.argv[10]
 collect = json.load(open(f"{work}/collect.json")); deliver = json.load(open(f"{work}/deliver.json"))
 rss = lambda f: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f).read()).group(1)) // 1024
+cpu = lambda f: sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", open(f).read()).group(1)) for k in ("User", "System"))
+phases = lambda f: "; ".join(m.strip() for m in re.findall(r"(phases[^:\n]*: [^\n]*)", open(f).read())) or "not logged"
 anchor_s, collect_s, deliver_s = t1 - t0, t2 - t1, t3 - t2
 e2e = rows / (collect_s + deliver_s); anchor = rows / anchor_s
 lines = [
     f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {rows:,} rows",
     f"- load: `{load.strip()}`",
     f"- anchor `COPY TO STDOUT | COPY FROM STDIN`: {anchor_s:.1f} s, {anchor:,.0f} rows/s ({anchored:,} rows)",
-    f"- collection (`lianqiao exchange run`, snapshot, rules on): {collect_s:.1f} s wall, status {collect['status']}, read {collect['rowsRead']:,}, accepted {collect['rowsAccepted']:,}, quarantined {collect['rowsQuarantined']:,}; peak RSS {rss(work + '/collect.time')} MB",
-    f"- delivery (`lianqiao exchange run`, masked, PostgreSQL target): {deliver_s:.1f} s wall, status {deliver['status']}, {deliver['batches']} batches, {delivered:,} rows in the target; peak RSS {rss(work + '/deliver.time')} MB",
+    f"- collection (`lianqiao exchange run`, snapshot, rules on): {collect_s:.1f} s wall, status {collect['status']}, read {collect['rowsRead']:,}, accepted {collect['rowsAccepted']:,}, quarantined {collect['rowsQuarantined']:,}; peak RSS {rss(work + '/collect.time')} MB, process CPU {cpu(work + '/collect.time'):.1f} s ({cpu(work + '/collect.time') / rows * 1e6:.1f} s per 1M rows)",
+    f"  - phases (the loader's log): {phases(work + '/collect.log')}",
+    f"- delivery (`lianqiao exchange run`, masked, PostgreSQL target): {deliver_s:.1f} s wall, status {deliver['status']}, {deliver['batches']} batches, {delivered:,} rows in the target; peak RSS {rss(work + '/deliver.time')} MB, process CPU {cpu(work + '/deliver.time'):.1f} s ({cpu(work + '/deliver.time') / rows * 1e6:.1f} s per 1M rows)",
+    f"  - phases (the delivery's log): {phases(work + '/deliver.log')}",
     f"- end to end: {e2e:,.0f} rows/s (source rows / (collection + delivery wall time, each including process start))",
     f"- **ratio to the anchor: {e2e / anchor:.2f}×** (target ≥ 0.5×)",
     f"- the runs alone (their recorded durations, without process start): {collect['durationMs'] / 1000:.1f} s + {deliver['durationMs'] / 1000:.1f} s, "
@@ -81,5 +83,7 @@ lines = [
     "",
 ]
 print("\n".join(lines))
-with open(readme, "a") as f: f.write("\n".join(lines) + "\n")
+# Newest first: the run goes above the earlier ones, which stay.
+text = open(readme).read(); at = text.find("\n## ") + 1 or len(text)
+with open(readme, "w") as f: f.write(text[:at] + "\n".join(lines) + "\n" + text[at:])
 PY

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Lianqiao.Cli;
 using Lianqiao.Data;
 using Lianqiao.Datasets.Loading;
 using Lianqiao.Hosting;
@@ -72,30 +71,4 @@ internal static class DatasetsCli
                 return refused.Status == 404 ? 3 : 1;
             }
         }, ct);
-
-    /// <summary>Redraws one stderr line at most five times a second.</summary>
-    sealed class ProgressBar : IProgress<LoadProgress>
-    {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        long lastDraw = -1000;
-        long rows;
-
-        public void Report(LoadProgress value)
-        {
-            rows = value.Rows;
-            if (clock.ElapsedMilliseconds - lastDraw < 200 && value.Fraction < 1) return;
-            lastDraw = clock.ElapsedMilliseconds;
-            const int width = 30;
-            var filled = (int)Math.Round(Math.Clamp(value.Fraction, 0, 1) * width);
-            var rate = rows / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-            Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
-                $"\r[{new string('#', filled)}{new string('.', width - filled)}] {value.Fraction,4:P0}  {rows:N0} 行/rows  {rate:N0} 行/秒 rows/s "));
-        }
-
-        public void Finish()
-        {
-            var line = string.Create(CultureInfo.InvariantCulture, $"读取 {rows:N0} 行，用时 {clock.Elapsed.TotalSeconds:F1} 秒 / read {rows:N0} rows in {clock.Elapsed.TotalSeconds:F1} s");
-            Console.Error.WriteLine("\r" + line.PadRight(80));
-        }
-    }
 }

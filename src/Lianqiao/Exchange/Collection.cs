@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text.Json;
 using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Datasets.Loading;
@@ -162,6 +163,7 @@ internal sealed class DatabaseRowSource : RowSource
     readonly DbDataReader reader;
     readonly char[] types;
     readonly int[] ordinals;
+    readonly Type[] fieldTypes;
     readonly int changeOrdinal;
     readonly string? changeKind;
     readonly string?[] cells;
@@ -176,6 +178,7 @@ internal sealed class DatabaseRowSource : RowSource
         Header = mapping.Select(m => m.Column).ToList();
         types = mapping.Select(m => schema.Columns.First(c => c.Column == m.Column).Type[0]).ToArray();
         ordinals = mapping.Select(m => reader.GetOrdinal(m.Source)).ToArray();
+        fieldTypes = ordinals.Select(o => FieldType(reader, o)).ToArray();
         changeOrdinal = changeColumn is null ? -1 : reader.GetOrdinal(changeColumn);
         this.changeKind = changeKind;
         cells = new string?[mapping.Count];
@@ -194,9 +197,29 @@ internal sealed class DatabaseRowSource : RowSource
     {
         if (!reader.Read()) return false;
         rows++;
-        for (var i = 0; i < ordinals.Length; i++) cells[i] = Collection.Text(reader.GetValue(ordinals[i]), types[i]);
+        for (var i = 0; i < ordinals.Length; i++) cells[i] = Cell(i);
         if (changeOrdinal >= 0 && !reader.IsDBNull(changeOrdinal)) Track(reader.GetValue(changeOrdinal));
         return true;
+    }
+
+    /// <summary>Text and date columns read typed: no boxed value per cell on the hot path; other types through <see cref="Collection.Text"/>.</summary>
+    string? Cell(int i)
+    {
+        var ordinal = ordinals[i];
+        if (reader.IsDBNull(ordinal)) return null;
+        var type = fieldTypes[i];
+        if (type == typeof(string)) return reader.GetString(ordinal);
+        if (type == typeof(DateTime) && types[i] == 'D')
+            return reader.GetDateTime(ordinal).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return Collection.Text(reader.GetValue(ordinal), types[i]);
+    }
+
+    static Type FieldType(DbDataReader reader, int ordinal)
+    {
+        // A SQLite column's declared type does not bind the values stored in it: those are read as they come.
+        if (reader is Microsoft.Data.Sqlite.SqliteDataReader) return typeof(object);
+        try { return reader.GetFieldType(ordinal); }
+        catch (InvalidOperationException) { return typeof(object); }   // a driver that cannot tell before reading: decided per value
     }
 
     void Track(object value)
@@ -356,27 +379,114 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
         return new PreviewDto(source.Header, rows);
     }
 
+    /// <summary>Properties under which a page envelope ({"data": [...], "next": "..."}) carries its rows.</summary>
+    static readonly string[] RowArrays = ["data", "items", "rows", "records"];
+    const int MaxPages = 100_000;
+
+    /// <summary>
+    /// An HTTP JSON source, page by page: a body is an array of rows, NDJSON, or an envelope with its rows under data/items/
+    /// rows/records; the next page is the Link header's rel="next" or the envelope's "next". Every page's rows go to one
+    /// NDJSON file and then through the upload path as one load, so a snapshot replaces the resource once with all pages.
+    /// </summary>
     async Task FromHttpAsync(ExchangeJob job, ExchangeConnection connection, ExchangeRun run, string mode, IProgress<LoadProgress>? progress, string actor, CancellationToken ct)
     {
         var (client, url, token) = await opener.HttpAsync(connection, ct);
         using var _ = client;
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(request, ct);
-        if (!response.IsSuccessStatusCode)
-            throw new JobInvalidException("source-http-error", "接口返回错误", $"The source API answered HTTP {(int)response.StatusCode}.");
         var file = Path.GetTempFileName();
+        var page = Path.GetTempFileName();
         try
         {
-            await using (var output = File.Create(file)) await response.Content.CopyToAsync(output, ct);
+            long rows = 0;
+            await using (var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                for (Uri? next = url; next is not null;)
+                {
+                    if (!seen.Add(next.AbsoluteUri) || seen.Count > MaxPages)
+                        throw new JobInvalidException("source-paging-loop", "接口分页没有结束", $"The source API's pages do not end (page {seen.Count}: {next.AbsolutePath}).");
+                    using var request = new HttpRequestMessage(HttpMethod.Get, next);
+                    if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                    using var response = await client.SendAsync(request, ct);
+                    if (!response.IsSuccessStatusCode)
+                        throw new JobInvalidException("source-http-error", "接口返回错误", $"The source API answered HTTP {(int)response.StatusCode} for {next.PathAndQuery}.");
+                    await using (var body = File.Create(page)) await response.Content.CopyToAsync(body, ct);
+                    var (count, nextLink) = await CopyRowsAsync(page, output, ct);
+                    rows += count;
+                    nextLink ??= NextLink(response);
+                    next = nextLink is null ? null : SameOrigin(url, new Uri(next, nextLink));
+                }
+                // No rows at all is an empty array: the load decides what an empty source means for the mode.
+                if (rows == 0) await output.WriteAsync("[]"u8.ToArray(), ct);
+            }
             var load = await loader.RunAsync(new LoadRequest(job.ResourceId, mode, LoadFormats.Json, file, url.AbsolutePath, new FileInfo(file).Length, actor, actor), progress, ct);
             Record(run, load);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobInvalidException("source-malformed-json", "接口返回的 JSON 格式错误", "The source API's answer is not JSON: " + ex.Message);
         }
         finally
         {
             File.Delete(file);
+            File.Delete(page);
         }
     }
+
+    /// <summary>A page's rows appended to the NDJSON output, one per line; an array streams element by element. Returns the envelope's next link, if any.</summary>
+    static async Task<(long Rows, string? Next)> CopyRowsAsync(string page, Stream output, CancellationToken ct)
+    {
+        await using var input = new FileStream(page, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        int first;
+        while ((first = input.ReadByte()) is 0xEF or 0xBB or 0xBF or ' ' or '\t' or '\r' or '\n') { }
+        if (first < 0) return (0, null);
+        input.Position = 0;
+        long rows = 0;
+        string? next = null;
+        await using var writer = new Utf8JsonWriter(output);
+        void Write(JsonElement row)
+        {
+            row.WriteTo(writer);
+            writer.Flush();
+            writer.Reset();
+            output.WriteByte((byte)'\n');
+            rows++;
+        }
+        var values = first == '['
+            ? JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(input, cancellationToken: ct)
+            : JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(input, topLevelValues: true, cancellationToken: ct);
+        await foreach (var value in values)
+        {
+            if (value.ValueKind == JsonValueKind.Object && RowArrays.Select(p => value.TryGetProperty(p, out var a) ? a : default).FirstOrDefault(a => a.ValueKind == JsonValueKind.Array) is { ValueKind: JsonValueKind.Array } items)
+            {
+                foreach (var row in items.EnumerateArray()) Write(row);
+                if (value.TryGetProperty("next", out var link) && link.ValueKind == JsonValueKind.String && link.GetString() is { Length: > 0 } n) next = n;
+            }
+            else
+            {
+                Write(value);
+            }
+        }
+        return (rows, next);
+    }
+
+    /// <summary>The Link header's rel="next" target (RFC 8288), if any.</summary>
+    static string? NextLink(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out var links)) return null;
+        foreach (var part in links.SelectMany(l => l.Split(',')))
+        {
+            var pieces = part.Split(';');
+            if (pieces.Length > 1 && pieces.Skip(1).Any(p => p.Trim().Replace(" ", "", StringComparison.Ordinal) is "rel=next" or "rel=\"next\""))
+                return pieces[0].Trim().TrimStart('<').TrimEnd('>');
+        }
+        return null;
+    }
+
+    /// <summary>The connection's token goes with every page, so a next page must stay on the connection's own scheme, host and port.</summary>
+    static Uri SameOrigin(Uri origin, Uri next) =>
+        Uri.Compare(origin, next, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
+            ? next
+            : throw new JobInvalidException("source-next-off-origin", "接口下一页指向其他站点", $"The source API's next page is on another host ({next.Host}); only the connection's own host is called.");
 
     /// <summary>Each file dropped in the folder loads once, in name order; loaded files move to done/, refused ones to failed/.</summary>
     async Task FromFolderAsync(ExchangeJob job, ExchangeConnection connection, ExchangeRun run, string mode, IProgress<LoadProgress>? progress, string actor, CancellationToken ct)

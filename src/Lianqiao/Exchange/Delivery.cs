@@ -30,7 +30,8 @@ internal sealed class DeliveryStoppedException(string messageZh, string messageE
 /// anywhere leaves either the whole batch and its checkpoint or neither, and the next run continues from that checkpoint.
 /// Writes are upserts and deletes keyed on the platform's row id (one per resource key), so a repeat is harmless.
 /// </summary>
-internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader catalog, MaskingService masking, IAuditLog audit, TimeProvider time)
+internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogReader catalog, MaskingService masking, IAuditLog audit, TimeProvider time,
+    ILogger<DeliveryRunner> logger)
 {
     public const string CheckpointTable = "lianqiao_checkpoints";
 
@@ -55,17 +56,18 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
         run.CheckpointBefore = since.ToString(CultureInfo.InvariantCulture);
         await RecoverReceiptAsync(db, job, grant, since, ct);
 
+        var bookkeeping = new System.Diagnostics.Stopwatch();
         while (true)
         {
             // Checked before every batch: a revoke stops the delivery at the next batch boundary.
             grant = await ActiveGrantAsync(grants, caller, job, ct);
             var query = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, job.BatchSize, null, null, since), job.BatchSize, rowIds: true);
-            var rows = new List<object?[]>(Math.Min(job.BatchSize, 100_000));
-            await foreach (var row in query.RowsAsync(db, key, ct)) rows.Add(row);
+            // Rows stream from the data API's query into the target's transaction: a batch is never held in memory whole.
+            var (count, upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), Counted(query.RowsAsync(db, key, ct), run.RowsRead, progress), () => query.Last, ct), ct);
             await db.Database.CloseConnectionAsync();
-            if (rows.Count == 0) break;
+            if (count == 0) break;
 
-            var (upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), rows, query.Last, ct), ct);
+            bookkeeping.Start();
             var receipt = new DeliveryReceipt
             {
                 JobId = job.Id, RunId = run.Id, GrantId = grant.Id, FromSeq = since, ToSeq = query.Last, Upserts = upserts, Deletes = deletes,
@@ -84,18 +86,35 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
             await CounterUpsert.AddAsync(db, new ExchangeCounter
             {
                 Day = time.Today(), ProviderDepartmentId = grant.ProviderDepartmentId, ConsumerDepartmentId = grant.ConsumerDepartmentId ?? app.DepartmentId,
-                ResourceId = resource.Id, Calls = 1, Rows = rows.Count,
+                ResourceId = resource.Id, Calls = 1, Rows = count,
             }, [nameof(ExchangeCounter.Calls), nameof(ExchangeCounter.Rows), nameof(ExchangeCounter.Bytes)], ceiling: null, CancellationToken.None);
-            run.RowsRead += rows.Count;
+            bookkeeping.Stop();
+            run.RowsRead += count;
             run.RowsDelivered += upserts;
             run.RowsDeleted += deletes;
             run.Batches++;
             since = query.Last;
             run.CheckpointAfter = since.ToString(CultureInfo.InvariantCulture);
             progress?.Report(new LoadProgress(run.RowsRead, 0));
-            if (rows.Count < job.BatchSize) break;
+            if (count < job.BatchSize) break;
         }
         run.CheckpointAfter ??= run.CheckpointBefore;
+        LogPhases(job.Id, writer.StreamMs, writer.ApplyMs, writer.CommitMs, (long)bookkeeping.Elapsed.TotalMilliseconds);
+    }
+
+    [LoggerMessage(EventId = 8010, Level = LogLevel.Information,
+        Message = "Delivery {JobId} phases: feed+mask+copy {StreamMs} ms, upsert {ApplyMs} ms, commit {CommitMs} ms, receipts+audit {BookkeepingMs} ms")]
+    partial void LogPhases(Guid jobId, long streamMs, long applyMs, long commitMs, long bookkeepingMs);
+
+    /// <summary>Reports rows read every 10,000 rows within a batch, so a long batch shows progress too.</summary>
+    static async IAsyncEnumerable<object?[]> Counted(IAsyncEnumerable<object?[]> rows, long before, IProgress<LoadProgress>? progress)
+    {
+        var n = 0L;
+        await foreach (var row in rows)
+        {
+            if (++n % 10_000 == 0) progress?.Report(new LoadProgress(before + n, 0));
+            yield return row;
+        }
     }
 
     static List<(string Name, string Storage)> Columns(DataQuery query) =>
@@ -139,6 +158,11 @@ internal sealed class DeliveryRunner(ConnectionOpener opener, ICatalogReader cat
 /// <summary>Writes delivery batches into one target table of one database kind, with the checkpoint in the same transaction.</summary>
 internal sealed class TargetWriter(DbConnection connection, string kind, string table, string subscription)
 {
+    /// <summary>Time spent so far, for the run's log: rows streamed into the target, set-based upserts, commits.</summary>
+    public long StreamMs { get; private set; }
+    public long ApplyMs { get; private set; }
+    public long CommitMs { get; private set; }
+
     string Q(string name) => Sql.Q(kind, name);
 
     string SqlType(string storage) => (kind, storage) switch
@@ -198,49 +222,84 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         return await cmd.ExecuteScalarAsync(ct) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
     }
 
-    /// <summary>One batch and the checkpoint, committed together. Rows are [_seq, _deleted, _id, granted columns…].</summary>
-    public async Task<(int Upserts, int Deletes, string Digest)> WriteBatchAsync(IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, long last, CancellationToken ct)
+    /// <summary>
+    /// One batch and the checkpoint, committed together; nothing when the feed has no rows. Rows are [_seq, _deleted, _id,
+    /// granted columns…]; <paramref name="last"/> gives the feed's last sequence once the rows are read.
+    /// </summary>
+    public async Task<(int Rows, int Upserts, int Deletes, string Digest)> WriteBatchAsync(IReadOnlyList<(string Name, string Storage)> columns,
+        IAsyncEnumerable<object?[]> rows, Func<long> last, CancellationToken ct)
     {
-        var values = rows.Select(r => Normalise(r, columns)).ToList();
-        var digest = Digest(values);
+        using var digest = new BatchDigest();
+        var normalised = Normalised(rows, columns, digest);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        int upserts, deletes;
-        if (kind == ConnectionKinds.Postgres) (upserts, deletes) = await PgBatchAsync((NpgsqlConnection)connection, columns, values, ct);
-        else (upserts, deletes) = await RowByRowAsync(tx, columns, values, ct);
+        var (count, upserts, deletes) = kind == ConnectionKinds.Postgres
+            ? await PgBatchAsync((NpgsqlConnection)connection, columns, normalised, ct)
+            : await TimedAsync(RowByRowAsync(tx, columns, normalised, ct));
+        if (count == 0) return (0, 0, 0, "");
         await using (var cmd = connection.CreateCommand())
         {
             cmd.Transaction = tx;
             cmd.CommandText = Upsert(DeliveryRunner.CheckpointTable, "subscription", ["last_seq", "updated_at"]);
             Sql.Add(cmd, "p0", subscription);
-            Sql.Add(cmd, "p1", last);
+            Sql.Add(cmd, "p1", last());
             Sql.Add(cmd, "p2", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             await cmd.ExecuteNonQueryAsync(ct);
         }
+        var commit = System.Diagnostics.Stopwatch.StartNew();
         await tx.CommitAsync(ct);
-        return (upserts, deletes, digest);
+        CommitMs += commit.ElapsedMilliseconds;
+        return (count, upserts, deletes, digest.Finish());
     }
 
-    /// <summary>Values as the target column wants them (the data API hands timestamps over as text on SQLite).</summary>
-    static object?[] Normalise(object?[] row, IReadOnlyList<(string Name, string Storage)> columns)
+    async Task<T> TimedAsync<T>(Task<T> write)
     {
-        var copy = (object?[])row.Clone();
-        for (var i = 0; i < columns.Count; i++)
-        {
-            if (columns[i].Storage == "timestamp" && copy[i + 3] is string s)
-                copy[i + 3] = DateTime.Parse(s, CultureInfo.InvariantCulture);
-        }
-        return copy;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await write;
+        StreamMs += clock.ElapsedMilliseconds;
+        return result;
     }
 
-    static string Digest(List<object?[]> rows)
+    /// <summary>Values as the target column wants them (the data API hands timestamps over as text on SQLite), each row added to the digest.</summary>
+    static async IAsyncEnumerable<object?[]> Normalised(IAsyncEnumerable<object?[]> rows, IReadOnlyList<(string Name, string Storage)> columns, BatchDigest digest)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var row in rows)
+        await foreach (var row in rows)
         {
-            foreach (var v in row) hash.AppendData(Encoding.UTF8.GetBytes((Quality.ValueParser.Format(v) ?? "\u2400") + "\u001f"));
-            hash.AppendData("\n"u8);
+            // The feed hands out a fresh array per row, so it is changed in place.
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (columns[i].Storage == "timestamp" && row[i + 3] is string s)
+                    row[i + 3] = DateTime.Parse(s, CultureInfo.InvariantCulture);
+            }
+            digest.Add(row);
+            yield return row;
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    /// <summary>The receipt's digest: SHA-256 of the rows' values as text, unit-separated, one line per row; the first 16 hex digits.</summary>
+    sealed class BatchDigest : IDisposable
+    {
+        readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[1024];
+
+        /// <summary>A row's bytes are gathered and hashed in one call rather than one per value (the same bytes, so the same digest).</summary>
+        public void Add(object?[] row)
+        {
+            var n = 0;
+            foreach (var v in row)
+            {
+                var text = Quality.ValueParser.Format(v) ?? "\u2400";
+                var max = n + Encoding.UTF8.GetMaxByteCount(text.Length) + 4;
+                if (max > buffer.Length) Array.Resize(ref buffer, Math.Max(max, buffer.Length * 2));
+                n += Encoding.UTF8.GetBytes(text, buffer.AsSpan(n));
+                n += Encoding.UTF8.GetBytes("\u001f", buffer.AsSpan(n));
+            }
+            buffer[n++] = (byte)'\n';
+            hash.AppendData(buffer, 0, n);
+        }
+
+        public string Finish() => Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+
+        public void Dispose() => hash.Dispose();
     }
 
     string Upsert(string name, string key, IReadOnlyList<string> others)
@@ -257,7 +316,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         };
     }
 
-    async Task<(int, int)> RowByRowAsync(DbTransaction tx, IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, CancellationToken ct)
+    async Task<(int Rows, int Upserts, int Deletes)> RowByRowAsync(DbTransaction tx, IReadOnlyList<(string Name, string Storage)> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
     {
         await using var upsert = connection.CreateCommand();
         upsert.Transaction = tx;
@@ -276,7 +335,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         id.ParameterName = "id";
         delete.Parameters.Add(id);
         int upserts = 0, deletes = 0;
-        foreach (var row in rows)
+        await foreach (var row in rows.WithCancellation(ct))
         {
             if (row[1] is true)
             {
@@ -291,29 +350,42 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             await upsert.ExecuteNonQueryAsync(ct);
             upserts++;
         }
-        return (upserts, deletes);
+        return (upserts + deletes, upserts, deletes);
     }
 
-    /// <summary>PostgreSQL: binary COPY into a temporary table, then one set-based delete and one upsert.</summary>
-    async Task<(int, int)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, List<object?[]> rows, CancellationToken ct)
+    /// <summary>
+    /// PostgreSQL, binary COPY. Into an empty target table the rows go straight in (a first full copy: the feed holds each
+    /// row id once, tombstones have nothing to delete); otherwise into a temporary table, then one set-based delete and one upsert.
+    /// </summary>
+    async Task<(int Rows, int Upserts, int Deletes)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
     {
         var types = columns.Select(c => c.Storage switch
         {
             "numeric" => NpgsqlDbType.Numeric, "double" => NpgsqlDbType.Double, "bigint" => NpgsqlDbType.Bigint, "date" => NpgsqlDbType.Date,
             "timestamp" => NpgsqlDbType.Timestamp, "boolean" => NpgsqlDbType.Boolean, _ => NpgsqlDbType.Text,
         }).ToArray();
-        var names = columns.Select(c => Q(c.Name)).ToList();
-        await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select((c, i) => $", {names[i]} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
-        await using (var copy = await pg.BeginBinaryImportAsync($"COPY lq_batch (lq_row_id, lq_seq, lq_deleted{string.Concat(names.Select(n => ", " + n))}) FROM STDIN (FORMAT BINARY)", ct))
+        var names = string.Concat(columns.Select(c => ", " + Q(c.Name)));
+        var T = Q(table);
+        var empty = await ScalarAsync($"SELECT NOT EXISTS (SELECT 1 FROM {T})", ct) is true;
+        if (!empty)
+            await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select(c => $", {Q(c.Name)} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
+        int count = 0, deletes = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (var copy = await pg.BeginBinaryImportAsync(empty
+            ? $"COPY {T} (lq_row_id, lq_seq{names}) FROM STDIN (FORMAT BINARY)"
+            : $"COPY lq_batch (lq_row_id, lq_seq, lq_deleted{names}) FROM STDIN (FORMAT BINARY)", ct))
         {
-            // Synchronous writes: the importer buffers, and an await per value costs more than the value.
-            foreach (var row in rows)
+            await foreach (var row in rows.WithCancellation(ct))
             {
-                ct.ThrowIfCancellationRequested();
+                count++;
+                var deleted = (bool)row[1]!;
+                if (deleted) deletes++;
+                if (deleted && empty) continue;
+                // Synchronous writes: the importer buffers, and an await per value costs more than the value.
                 copy.StartRow();
                 copy.Write((long)row[2]!, NpgsqlDbType.Bigint);
                 copy.Write((long)row[0]!, NpgsqlDbType.Bigint);
-                copy.Write((bool)row[1]!, NpgsqlDbType.Boolean);
+                if (!empty) copy.Write(deleted, NpgsqlDbType.Boolean);
                 for (var i = 0; i < columns.Count; i++)
                 {
                     if (row[i + 3] is null) copy.WriteNull();
@@ -322,12 +394,21 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             }
             await copy.CompleteAsync(ct);
         }
-        var T = Q(table);
-        var deletes = await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
+        StreamMs += clock.ElapsedMilliseconds;
+        if (empty) return (count, count - deletes, deletes);
+        clock.Restart();
+        await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
         var set = string.Join(", ", new[] { "lq_seq" }.Concat(columns.Select(c => c.Name)).Select(c => $"{Q(c)} = excluded.{Q(c)}"));
-        var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{string.Concat(names.Select(n => ", " + n))}) SELECT lq_row_id, lq_seq{string.Concat(names.Select(n => ", " + n))} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
-        _ = deletes;
-        return (upserts, rows.Count(r => r[1] is true));
+        var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{names}) SELECT lq_row_id, lq_seq{names} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
+        ApplyMs += clock.ElapsedMilliseconds;
+        return (count, upserts, deletes);
+    }
+
+    async Task<object?> ScalarAsync(string sql, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return await cmd.ExecuteScalarAsync(ct);
     }
 
     async Task<int> ExecAsync(string sql, DbTransaction? tx, CancellationToken ct)

@@ -40,6 +40,7 @@ internal static class ExchangeApi
         api.MapPost("/jobs/{jobId:guid}/preview", Preview);
         api.MapPost("/jobs/{jobId:guid}/run", Run);
         api.MapGet("/jobs/{jobId:guid}/runs", Runs);
+        api.MapGet("/jobs/{jobId:guid}/runs/{runId:guid}", GetRun);
         api.MapGet("/jobs/{jobId:guid}/receipts", Receipts);
     }
 
@@ -330,20 +331,30 @@ internal static class ExchangeApi
         }
     }
 
-    static async Task<Results<Ok<RunDto>, ProblemHttpResult>> Run(Guid jobId, HttpContext http, LianqiaoDb db, ExchangeRunner runner, CancellationToken ct)
+    /// <summary>Starts a run and answers 202 at once with the run (status running) and where to poll it: a run may take minutes.</summary>
+    static async Task<Results<Accepted<RunDto>, ProblemHttpResult>> Run(Guid jobId, HttpContext http, LianqiaoDb db, ExchangeRunner runner, CancellationToken ct)
     {
         var (job, problem) = await FindJobAsync(jobId, http, db, ct);
         if (job is null) return problem!;
         var caller = http.User.Caller();
         try
         {
-            var run = await runner.RunAsync(jobId, new RunActor("manual", caller.Kind.ToString(), caller.Id, caller.Name), null, ct);
-            return TypedResults.Ok(run.AsDto());
+            var run = await runner.StartAsync(jobId, new RunActor("manual", caller.Kind.ToString(), caller.Id, caller.Name), ct);
+            return TypedResults.Accepted($"/api/v1/exchange/jobs/{jobId}/runs/{run.Id}", run.AsDto());
         }
         catch (JobBusyException)
         {
             return Problems.Conflict("job-running", "该任务正在运行", "The job is running (on this or another node); try again when it has finished.");
         }
+    }
+
+    /// <summary>One run: while it is running, its rows read so far (written about once a second).</summary>
+    static async Task<Results<Ok<RunDto>, ProblemHttpResult>> GetRun(Guid jobId, Guid runId, HttpContext http, LianqiaoDb db, CancellationToken ct)
+    {
+        var (job, problem) = await FindJobAsync(jobId, http, db, ct);
+        if (job is null) return problem!;
+        var run = await db.Set<ExchangeRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.JobId == jobId, ct);
+        return run is null ? Problems.NotFound("运行记录", "exchange run") : TypedResults.Ok(run.AsDto());
     }
 
     static async Task<Results<Ok<List<RunDto>>, ProblemHttpResult>> Runs(Guid jobId, int? limit, HttpContext http, LianqiaoDb db, CancellationToken ct)

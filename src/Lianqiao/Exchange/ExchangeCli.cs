@@ -1,7 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
-using Lianqiao.Datasets.Loading;
+using Lianqiao.Cli;
 using Lianqiao.Hosting;
 
 namespace Lianqiao.Exchange;
@@ -13,7 +11,7 @@ internal static class ExchangeCli
         Func<HostSettings, Func<IServiceProvider, Task<int>>, CancellationToken, Task<int>> withServices, CancellationToken ct) =>
         withServices(settings, async sp =>
         {
-            var progress = new Progress();
+            var progress = new ProgressBar(showsFraction: false);
             try
             {
                 var run = await sp.GetRequiredService<ExchangeRunner>().RunAsync(jobId, new RunActor("cli", "System", "cli", "cli"), progress, ct);
@@ -33,24 +31,4 @@ internal static class ExchangeCli
                 return 3;
             }
         }, ct);
-
-    /// <summary>Rows so far and the rate, redrawn at most five times a second (the total of a source query is not known in advance).</summary>
-    sealed class Progress : IProgress<LoadProgress>
-    {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        long lastDraw = -1000;
-        long rows;
-
-        public void Report(LoadProgress value)
-        {
-            rows = value.Rows;
-            if (clock.ElapsedMilliseconds - lastDraw < 200) return;
-            lastDraw = clock.ElapsedMilliseconds;
-            var rate = rows / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-            Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r{rows:N0} 行/rows  {rate:N0} 行/秒 rows/s  {clock.Elapsed.TotalSeconds:F1} s "));
-        }
-
-        public void Finish() =>
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\r{rows:N0} 行，用时 {clock.Elapsed.TotalSeconds:F1} 秒 / {rows:N0} rows in {clock.Elapsed.TotalSeconds:F1} s").PadRight(80));
-    }
 }

@@ -20,7 +20,7 @@ internal sealed record RunActor(string Trigger, string Kind, string Id, string N
 /// renews it while it works and frees it at the end, like <see cref="JobScheduler"/> does for its rows. Every run is
 /// recorded (rows, duration, lag, failure reason) and written to the audit ledger.
 /// </summary>
-internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimeProvider time, ILogger<ExchangeRunner> logger)
+internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<ExchangeRunner> logger)
 {
     public static readonly string Node = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
@@ -32,9 +32,38 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
     /// </summary>
     public async Task<ExchangeRun> RunAsync(Guid jobId, RunActor actor, IProgress<LoadProgress>? progress, CancellationToken ct, bool onlyIfDue = false)
     {
+        var (job, run) = await BeginAsync(jobId, actor, onlyIfDue, ct);
+        return await WorkAsync(job, run, actor, progress, ct);
+    }
+
+    /// <summary>
+    /// Wins the lease and records the run, then lets it work in the background (until the host stops) and returns it at
+    /// once: the API answers 202 with the run to poll, its rows so far written to the run's row about once a second.
+    /// Throws like <see cref="RunAsync"/> when the run cannot start.
+    /// </summary>
+    public async Task<ExchangeRun> StartAsync(Guid jobId, RunActor actor, CancellationToken ct)
+    {
+        var (job, run) = await BeginAsync(jobId, actor, onlyIfDue: false, ct);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await WorkAsync(job, run, actor, new RunProgressWriter(scopes, time, run.Id), lifetime.ApplicationStopping);
+            }
+            catch (Exception ex)
+            {
+                // The run's own failures are recorded on it; this is the record itself failing (a database gone): keep the process alive.
+                LogFailed(ex, jobId, run.Id);
+            }
+        }, CancellationToken.None);
+        return run;
+    }
+
+    /// <summary>The lease won and the run's row written (status running): from here the run is on record whatever happens.</summary>
+    async Task<(ExchangeJob Job, ExchangeRun Run)> BeginAsync(Guid jobId, RunActor actor, bool onlyIfDue, CancellationToken ct)
+    {
         await using var scope = scopes.CreateAsyncScope();
-        var sp = scope.ServiceProvider;
-        var db = sp.GetRequiredService<LianqiaoDb>();
+        var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
         var now = time.GetUtcNow();
         // A lease held by a process of this machine that no longer exists is free at once (a killed CLI run, a crashed node).
         var current = await db.Set<ExchangeJob>().Where(j => j.Id == jobId).Select(j => new { j.LeaseHolder }).FirstOrDefaultAsync(ct)
@@ -58,9 +87,16 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
         };
         db.Add(run);
         await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
         LogStarted(jobId, run.Id, actor.Trigger);
+        return (job, run);
+    }
 
+    async Task<ExchangeRun> WorkAsync(ExchangeJob job, ExchangeRun run, RunActor actor, IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        var jobId = job.Id;
         using var renewing = new CancellationTokenSource();
         var renewal = RenewAsync(jobId, renewing.Token);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -189,6 +225,46 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
 
     [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Exchange job {JobId} run {RunId} failed")]
     partial void LogFailed(Exception ex, Guid jobId, Guid runId);
+}
+
+/// <summary>
+/// Writes a background run's rows so far to its row, at most once a second and one write at a time, so GET …/runs/{id} and
+/// the job page show progress from any node. Only a row still running is touched: a late write never overwrites the final counts.
+/// </summary>
+internal sealed class RunProgressWriter(IServiceScopeFactory scopes, TimeProvider time, Guid runId) : IProgress<LoadProgress>
+{
+    static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
+    long lastWrite = long.MinValue;
+    int writing;
+
+    public void Report(LoadProgress value)
+    {
+        var now = time.GetTimestamp();
+        if (lastWrite != long.MinValue && time.GetElapsedTime(lastWrite, now) < Every) return;
+        if (Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
+        lastWrite = now;
+        // Off the reporting thread: the loader reports from its synchronous row loop.
+        _ = Task.Run(() => WriteAsync(value.Rows));
+    }
+
+    async Task WriteAsync(long rows)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
+            db.Database.SetCommandTimeout(1);
+            await db.Set<ExchangeRun>().Where(r => r.Id == runId && r.Status == RunStatus.Running).ExecuteUpdateAsync(s => s.SetProperty(r => r.RowsRead, rows));
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Progress is a courtesy: a busy database or a stopping host skips a beat, the run goes on.
+        }
+        finally
+        {
+            Volatile.Write(ref writing, 0);
+        }
+    }
 }
 
 /// <summary>The scheduler's entry: every tick, runs the exchange jobs that are due, each under its own lease.</summary>

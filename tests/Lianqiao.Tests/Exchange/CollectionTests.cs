@@ -246,7 +246,7 @@ public sealed class CollectionTests(ExchangeServer server, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task The_api_runs_a_job_on_demand_and_lists_its_runs()
+    public async Task The_api_starts_a_run_with_202_and_a_location_to_poll_and_lists_its_runs()
     {
         await using var source = await SourceAsync(ExchangeServer.SqliteKind);
         await source!.CreatePeopleAsync();
@@ -258,8 +258,9 @@ public sealed class CollectionTests(ExchangeServer server, ITestOutputHelper out
             mode = "snapshot", intervalSeconds = 3600,
         })).OkJsonAsync<JobDto>();
         using var steward = await server.AsUserAsync("t-steward");
-        var run = await (await steward.PostAsync($"/api/v1/exchange/jobs/{job.Id}/run", null)).OkJsonAsync<RunDto>();
-        Assert.Equal(RunStatus.Succeeded, run.Status);
+        var run = await ExchangeServer.RunThroughApiAsync(steward, job.Id);
+        Assert.True(run!.Status == RunStatus.Succeeded, run.Error);
+        Assert.Equal(1, run.RowsRead);
         Assert.Equal("manual", run.Trigger);
         var runs = await steward.GetFromJsonAsync<List<RunDto>>($"/api/v1/exchange/jobs/{job.Id}/runs", HttpAssertions.Json);
         Assert.Equal(run.Id, Assert.Single(runs!).Id);

@@ -47,6 +47,29 @@ public sealed class ExchangeServer : LianqiaoServer
     internal Task<ExchangeRun> RunAsync(Guid jobId, IProgress<global::Lianqiao.Datasets.Loading.LoadProgress>? progress = null, CancellationToken ct = default) =>
         App.Services.GetRequiredService<ExchangeRunner>().RunAsync(jobId, new RunActor("manual", "System", "test", "test"), progress, ct);
 
+    /// <summary>
+    /// A run through the API: POST …/run answers 202 with the run (running) and a Location, which is polled until the run ends.
+    /// Null when the job is already running (409).
+    /// </summary>
+    public static async Task<RunDto?> RunThroughApiAsync(HttpClient client, Guid jobId)
+    {
+        var response = await client.PostAsync($"/api/v1/exchange/jobs/{jobId}/run", null);
+        if (response.StatusCode == System.Net.HttpStatusCode.Conflict) return null;
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var started = await response.OkJsonAsync<RunDto>();
+        Assert.Equal(RunStatus.Running, started.Status);
+        var location = response.Headers.Location!.ToString();
+        Assert.Equal($"/api/v1/exchange/jobs/{jobId}/runs/{started.Id}", location);
+        for (var polls = 0; ; polls++)
+        {
+            var run = await (await client.GetAsync(location)).OkJsonAsync<RunDto>();
+            Assert.Equal(started.Id, run.Id);
+            if (run.Status != RunStatus.Running) return run;
+            Assert.True(polls < 600, "the run did not end within a minute");
+            await Task.Delay(100);
+        }
+    }
+
     public Task<DatasetTable> TableAsync(string resourceId) =>
         InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == resourceId));
 

@@ -289,6 +289,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
         ["POST /api/v1/exchange/jobs/{jobId:guid}/preview"] = Access.Of(Actor.Admin, Actor.Steward),
         ["POST /api/v1/exchange/jobs/{jobId:guid}/run"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/exchange/jobs/{jobId:guid}/runs"] = Access.Of(Actor.Admin, Actor.Steward),
+        ["GET /api/v1/exchange/jobs/{jobId:guid}/runs/{runId:guid}"] = Access.Of(Actor.Admin, Actor.Steward),
         ["GET /api/v1/exchange/jobs/{jobId:guid}/receipts"] = Access.Of(Actor.Admin, Actor.Steward),
         // The pages: any member sees its department's jobs (another department's answer "no such job").
         ["GET /exchange"] = Access.Members,
@@ -327,7 +328,7 @@ public sealed class AuthorizationMatrixTests(LianqiaoServer server, ITestOutputH
             "resourceId" => await MatrixResourceAsync(scope == Scope.Own ? server.OwnDepartmentId : server.OtherDepartmentId),
             "loadId" => Guid.NewGuid().ToString(),
             "token" => Guid.NewGuid().ToString("N"),
-            "connectionId" or "jobId" or "JobId" => Guid.NewGuid().ToString(),
+            "connectionId" or "jobId" or "JobId" or "runId" => Guid.NewGuid().ToString(),
             _ => throw new InvalidOperationException($"The matrix has no value for route parameter '{name}' (actor {actor}); add one."),
         };
     }
