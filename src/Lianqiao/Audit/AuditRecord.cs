@@ -45,9 +45,13 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
 
     /// <summary>An entry whose actor is the caller of <paramref name="http"/>.</summary>
     public static AuditEntry For(HttpContext http, string action, string? targetType = null, string? targetId = null,
+        object? detail = null, string outcome = AuditOutcome.Success) =>
+        For(http, Caller.From(http.User), action, targetType, targetId, detail, outcome);
+
+    /// <summary>An entry whose actor is <paramref name="caller"/>, read from the request already.</summary>
+    public static AuditEntry For(HttpContext http, Caller? caller, string action, string? targetType = null, string? targetId = null,
         object? detail = null, string outcome = AuditOutcome.Success)
     {
-        var caller = Caller.From(http.User);
         return new AuditEntry(action, outcome)
         {
             ActorKind = caller?.Kind.ToString(),

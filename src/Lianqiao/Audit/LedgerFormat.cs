@@ -29,29 +29,25 @@ internal static class LedgerFormat
 
     public static long Microseconds(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
-    public static byte[] Canonical(AuditRecord r)
+    static void WriteCanonical(Utf8JsonWriter w, AuditRecord r)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            w.WriteNumberValue(Version);
-            w.WriteNumberValue(r.Id);
-            w.WriteNumberValue(Microseconds(r.At));
-            w.WriteStringValue(r.Action);
-            w.WriteStringValue(r.Outcome);
-            Write(w, r.ActorKind);
-            Write(w, r.ActorId);
-            Write(w, r.ActorName);
-            Write(w, r.DepartmentId?.ToString("D"));
-            Write(w, r.TargetType);
-            Write(w, r.TargetId);
-            Write(w, r.Detail);
-            Write(w, r.RemoteIp);
-            Write(w, r.RequestId);
-            w.WriteEndArray();
-        }
-        return buffer.WrittenSpan.ToArray();
+        w.WriteStartArray();
+        w.WriteNumberValue(Version);
+        w.WriteNumberValue(r.Id);
+        w.WriteNumberValue(Microseconds(r.At));
+        w.WriteStringValue(r.Action);
+        w.WriteStringValue(r.Outcome);
+        Write(w, r.ActorKind);
+        Write(w, r.ActorId);
+        Write(w, r.ActorName);
+        Write(w, r.DepartmentId?.ToString("D"));
+        Write(w, r.TargetType);
+        Write(w, r.TargetId);
+        Write(w, r.Detail);
+        Write(w, r.RemoteIp);
+        Write(w, r.RequestId);
+        w.WriteEndArray();
+        w.Flush();
     }
 
     static void Write(Utf8JsonWriter w, string? value)
@@ -60,7 +56,19 @@ internal static class LedgerFormat
         else w.WriteStringValue(value);
     }
 
-    public static byte[] RecordHash(AuditRecord r) => SHA256.HashData(Canonical(r));
+    // Sealing and verifying hash every record: one buffer and writer per thread instead of two objects and a copy per record.
+    [ThreadStatic] static ArrayBufferWriter<byte>? hashBuffer;
+    [ThreadStatic] static Utf8JsonWriter? hashWriter;
+
+    public static byte[] RecordHash(AuditRecord r)
+    {
+        var buffer = hashBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = hashWriter ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        WriteCanonical(writer, r);
+        return SHA256.HashData(buffer.WrittenSpan);
+    }
 
     /// <summary>The seal hash over its header, the previous hash and the records' hashes.</summary>
     public static string SealHash(long number, long firstId, long lastId, int count, string previousHash, IEnumerable<byte[]> recordHashes)

@@ -7,7 +7,9 @@ using Lianqiao.Errors;
 using Lianqiao.Organizations;
 using Lianqiao.Sharing;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -39,9 +41,39 @@ internal static class GatewayApi
                 (HttpContext http, string resourceId, GatewayProxy proxy, LianqiaoDb db, GrantService grants, QuotaCounter quota, ICatalogReader catalog) =>
                     proxy.HandleAsync(http, resourceId, db, grants, quota, catalog))
             .RequireAuthorization(Policies.SignedIn)
-            .WithMetadata(new DisableRequestSizeLimitAttribute())
+            .WithMetadata(new DisableRequestSizeLimitAttribute(), GatewayCall.Instance)
             .WithTags("Gateway")
             .ExcludeFromDescription();
+    }
+
+    /// <summary>Marks the endpoint of calls through the gateway, which the host runs on their own short pipeline.</summary>
+    sealed class GatewayCall
+    {
+        public static readonly GatewayCall Instance = new();
+    }
+
+    /// <summary>Routing runs first in the host, so a gateway call is known by the endpoint it matched.</summary>
+    public static bool IsGatewayCall(HttpContext http) => http.GetEndpoint()?.Metadata.GetMetadata<GatewayCall>() is not null;
+
+    /// <summary>
+    /// The pipeline of a gateway call after the exception handler, the problem bodies for bare error statuses and the
+    /// security headers: authentication by key, the grant policy, then the handler.
+    /// </summary>
+    public static void UseGatewayCalls(this IApplicationBuilder gateway)
+    {
+        gateway.UseAuthentication();
+        gateway.UseAuthorization();
+        gateway.Run(RunEndpoint);
+    }
+
+    static Task RunEndpoint(HttpContext http)
+    {
+        var endpoint = http.GetEndpoint()!;
+        // What the endpoint middleware would do for this endpoint: lift the host's body limit (the handler sets the service's).
+        if (endpoint.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } limit
+            && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = limit.MaxRequestBodySize;
+        return endpoint.RequestDelegate!(http);
     }
 
     static async Task<Ok<List<GatewayServiceDto>>> List(LianqiaoDb db, CancellationToken ct) =>

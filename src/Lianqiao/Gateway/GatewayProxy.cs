@@ -57,6 +57,8 @@ internal sealed partial class GatewayProxy(
     public async Task HandleAsync(HttpContext http, string resourceId, LianqiaoDb db, GrantService grants, QuotaCounter quota, ICatalogReader catalog)
     {
         var started = Stopwatch.GetTimestamp();
+        // Read from the claims once: the grant, the audit record and the detail all need it.
+        var caller = http.User.Caller();
         var call = new Call { RequestId = RequestIdOf(http), ResourceId = resourceId };
         http.TraceIdentifier = call.RequestId;
         http.Response.OnStarting(() =>
@@ -73,7 +75,7 @@ internal sealed partial class GatewayProxy(
         IResult? refusal;
         try
         {
-            (refusal, unavailable) = await RunAsync(http, call, db, grants, quota, catalog, ct);
+            (refusal, unavailable) = await RunAsync(http, caller, call, db, grants, quota, catalog, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -89,11 +91,10 @@ internal sealed partial class GatewayProxy(
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var bytesOut = call.BytesOut > 0 ? call.BytesOut : http.Response.ContentLength ?? 0;
         if (call.Service is not null) stats.Record(resourceId, status, unavailable, elapsedMs, countingBody.Count, bytesOut);
-        var caller = Caller.From(http.User);
         // Durable before the handler ends: the ledger holds every call, at the cost of sharing one group commit.
-        await audit.WriteAsync(AuditEntry.For(http, "gateway.call", "gateway-service", resourceId, new
+        await audit.WriteAsync(AuditEntry.For(http, caller, "gateway.call", "gateway-service", resourceId, new
         {
-            app = caller?.Id,
+            app = caller.Id,
             service = resourceId,
             method = http.Request.Method,
             path = call.Path,
@@ -106,14 +107,13 @@ internal sealed partial class GatewayProxy(
         }, status < 400 ? AuditOutcome.Success : status is 401 or 403 or 429 ? AuditOutcome.Denied : AuditOutcome.Failure), CancellationToken.None);
     }
 
-    async Task<(IResult? Refusal, bool Unavailable)> RunAsync(HttpContext http, Call call, LianqiaoDb db, GrantService grants, QuotaCounter quota,
+    async Task<(IResult? Refusal, bool Unavailable)> RunAsync(HttpContext http, Caller caller, Call call, LianqiaoDb db, GrantService grants, QuotaCounter quota,
         ICatalogReader catalog, CancellationToken ct)
     {
         if (!TryGetRemainder(http, call.ResourceId, out var remainder))
             return (Problems.Of(400, "gateway-path-refused", "请求路径不合法", "The path may not contain '..', '//', '@', backslashes or encoded slashes or dots."), false);
         call.Path = remainder.HasValue ? remainder.Value! : "/";
 
-        var caller = http.User.Caller();
         // The grant comes first: without one a caller learns nothing, not even whether the service exists.
         var grant = await grants.FindActiveRecentAsync(caller, call.ResourceId, GrantKind.Service, ct);
         if (grant is null)

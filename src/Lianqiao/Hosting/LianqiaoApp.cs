@@ -81,6 +81,8 @@ public static class LianqiaoApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(SecurityHeaders);
+        // Gateway calls leave here: the page middlewares below (localization, static files, rate limiter, antiforgery) do nothing for them.
+        app.MapWhen(GatewayApi.IsGatewayCall, gateway => gateway.UseGatewayCalls());
         app.UseRequestLocalization(o =>
         {
             string[] cultures = ["zh-CN", "en"];

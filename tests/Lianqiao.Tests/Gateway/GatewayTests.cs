@@ -132,6 +132,24 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public async Task Gateway_calls_on_their_short_pipeline_keep_problem_bodies_and_security_headers()
+    {
+        var slug = Slug("pipeline");
+        await server.SetUpServiceAsync(slug, Registration());
+        using var app = await server.AppAsync();
+        var ok = await app.GetAsync($"/gateway/{slug}/echo/a");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal("nosniff", ok.Headers.GetValues("X-Content-Type-Options").Single());
+
+        // The challenge of a missing or unknown key sets a bare 401: it still leaves as an RFC 9457 problem.
+        using var anonymous = server.Anonymous();
+        await (await anonymous.GetAsync($"/gateway/{slug}/echo/a")).ProblemAsync(401);
+        using var unknown = server.Anonymous();
+        unknown.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "lq_not_a_key");
+        await (await unknown.GetAsync($"/gateway/{slug}/echo/a")).ProblemAsync(401);
+    }
+
+    [Fact]
     public async Task Upstream_gets_its_credentials_not_the_consumers_and_request_id_goes_end_to_end()
     {
         var slug = Slug("creds");
