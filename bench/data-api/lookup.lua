@@ -1,5 +1,5 @@
 -- wrk script for the data API: key lookups by household id, or 100-row pages, with the app's key.
--- usage: wrk ... -s lookup.lua URL -- HOUSEHOLDS_FILE KEY MODE   (MODE = lookup | page | anchor)
+-- usage: wrk ... -s lookup.lua URL -- HOUSEHOLDS_FILE KEY MODE   (MODE = lookup | page | anchor | anchor-page)
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -16,6 +16,7 @@ end
 function request()
   local id = ids[math.random(#ids)]
   if mode == "anchor" then return wrk.format("GET", "/household/" .. id) end
+  if mode == "anchor-page" then return wrk.format("GET", "/page?offset=" .. math.random(0, 5000)) end
   local headers = { ["Authorization"] = "Bearer " .. key }
   if mode == "page" then
     return wrk.format("GET", "/api/v1/data/population-basic?$limit=100&$offset=" .. math.random(0, 5000), headers)

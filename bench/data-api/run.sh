@@ -2,17 +2,23 @@
 # Data API benchmark (issue 5): household-id lookups and 100-row pages on the population table through the full
 # path (app key → grant → masking → audit → exchange counters) with wrk at 32 connections, against the bare
 # minimal-API anchor of ../shared/bench/cs/api (`SELECT * FROM population WHERE household_id = $1` via Npgsql) on
-# the same rows in the same PostgreSQL, in the same run. Prints req/s, p99 and the ratios.
+# the same rows in the same PostgreSQL, in the same run; pages against their own anchor, ../open-api/anchor.cs's /page,
+# which runs the data API's page statement (captured from PostgreSQL's log and printed) on the same stored table.
+# Prints req/s, p99, server CPU per 1,000 requests and the ratios.
 # usage: bench/data-api/run.sh [ROWS=1000000] [DURATION=10s]   needs python3, psql, wrk, curl; starts its own PostgreSQL.
 set -euo pipefail
 ROWS=${1:-1000000}; DURATION=${2:-10s}
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd); SHARED=$ROOT/../shared/bench
 WORK=${BENCH_WORK:-/tmp/lianqiao-bench-data-api}; rm -rf "$WORK/data"; mkdir -p "$WORK"
 source "$ROOT/bench/lib/population-journey.sh"
-trap 'kill ${SERVER:-} ${ANCHOR:-} 2>/dev/null || true; PGTEST=$WORK/pg bash "$ROOT/.ci/pg-down.sh"' EXIT
+trap 'kill ${SERVER:-} ${ANCHOR:-} ${PAGE_ANCHOR:-} 2>/dev/null || true; PGTEST=$WORK/pg bash "$ROOT/.ci/pg-down.sh"' EXIT
 # ../shared is read-only: build the anchor from a copy.
 rm -rf "$WORK/anchor-src"; cp -r "$SHARED/cs/api" "$WORK/anchor-src"
 dotnet build "$WORK/anchor-src" -c Release -nologo -clp:ErrorsOnly -o "$WORK/anchor" >&2
+# The page anchor: the open API bench's bare-query program (anchor.cs) in a copy of the same csproj.
+rm -rf "$WORK/page-anchor-src"; mkdir -p "$WORK/page-anchor-src"
+cp "$SHARED/cs/api/Api.csproj" "$WORK/page-anchor-src/"; cp "$ROOT/bench/open-api/anchor.cs" "$WORK/page-anchor-src/Program.cs"
+dotnet build "$WORK/page-anchor-src" -c Release -nologo -clp:ErrorsOnly -o "$WORK/page-anchor" >&2
 start_population_journey lqdataapi '["id_number","name","gender","birth_date","phone","address","household_id","updated_at"]'
 # Both sides look rows up by household id: an index on the stored table, and the anchor's own table of the same rows.
 psql -Xq lqdataapi -c "CREATE INDEX IF NOT EXISTS bench_household ON \"$TABLE\" (household_id)" \
@@ -21,8 +27,32 @@ psql -Xq lqdataapi -c "CREATE INDEX IF NOT EXISTS bench_household ON \"$TABLE\" 
 
 PG_CONN="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=lqdataapi;Pooling=true;Maximum Pool Size=64" \
   ASPNETCORE_URLS=http://127.0.0.1:5199 dotnet "$WORK/anchor/Api.dll" > "$WORK/anchor.log" 2>&1 & ANCHOR=$!
+COLUMNS=id_number,name,gender,birth_date,phone,address,household_id,updated_at
+PG_CONN="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=lqdataapi;Pooling=true;Maximum Pool Size=64" \
+  TABLE="$TABLE" COLUMNS="$COLUMNS" LIMIT=100 ASPNETCORE_URLS=http://127.0.0.1:5198 dotnet "$WORK/page-anchor/Api.dll" > "$WORK/page-anchor.log" 2>&1 & PAGE_ANCHOR=$!
 sleep 3
 HH=$CSV.households.txt
+
+# The statement the data API sends for a page, from PostgreSQL's statement log, and the anchor's: they must be the same.
+psql -XqAt lqdataapi -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" > /dev/null
+sleep 0.5
+curl -sf -H "Authorization: Bearer $APP" "$URL/api/v1/data/population-basic?\$limit=100&\$offset=37" > "$WORK/api-page.json"
+psql -XqAt lqdataapi -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" > /dev/null
+API_SQL=$(grep -o 'execute [^:]*: SELECT "_id".* OFFSET \$[0-9]*' "$WORK/pg/log" | tail -1 | sed 's/^execute [^:]*: //')
+ANCHOR_SQL=$(curl -sf http://127.0.0.1:5198/sql)
+echo "data API page SQL: $API_SQL" >&2
+echo "page anchor SQL:   $ANCHOR_SQL" >&2
+[ "$API_SQL" = "$ANCHOR_SQL" ] || { echo "the page anchor does not run the data API's statement" >&2; exit 1; }
+curl -sf "http://127.0.0.1:5198/page?offset=37" > "$WORK/anchor-page.json"
+# Same rows: the same count, and the same values in the columns the grant leaves unmasked.
+python3 - "$WORK/api-page.json" "$WORK/anchor-page.json" <<'PY' >&2
+import json, sys
+api, anchor = (json.load(open(p))["rows"] for p in sys.argv[1:])
+if len(api) != len(anchor) or not api: sys.exit(f"row counts differ: data API {len(api)}, anchor {len(anchor)}")
+same = [c for c in api[0] if all(str(a[c]) == str(b[c]) for a, b in zip(api, anchor))]
+if not same: sys.exit("no column agrees between the data API's page and the anchor's")
+print(f"same {len(api)} rows from both (columns equal in every row: {', '.join(same)})")
+PY
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user+sys CPU of a process: the box is shared, wall time is not
 run() {  # label url mode pid → "label req/s p99(ms) non-2xx requests cpu-ticks"
   local before; before=$(cpu_ticks "$4")
@@ -42,16 +72,20 @@ PY
   # Both API paths are warmed (JIT tiers, caches) before anything is measured; the anchor has served the same queries.
   run warmup "$URL" lookup "$SERVER" > /dev/null
   run warmup-page "$URL" page "$SERVER" > /dev/null
+  run warmup-anchor-page http://127.0.0.1:5198 anchor-page "$PAGE_ANCHOR" > /dev/null
   run anchor-lookup http://127.0.0.1:5199 anchor "$ANCHOR"
   run api-lookup "$URL" lookup "$SERVER"
+  run anchor-page http://127.0.0.1:5198 anchor-page "$PAGE_ANCHOR"
   run api-page "$URL" page "$SERVER"
 } > "$WORK/results.txt"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)   $(date -u +%FT%TZ)"
 python3 - "$WORK/results.txt" "$(getconf CLK_TCK)" <<'PY'
 import sys
 r = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1])}
-anchor = float(r["anchor-lookup"][0])
+# Lookups against the lookup anchor, pages against the page anchor (the same statement).
+anchor = {"anchor-lookup": "anchor-lookup", "api-lookup": "anchor-lookup", "anchor-page": "anchor-page", "api-page": "anchor-page"}
 for k, (rps, p99, err, n, ticks) in r.items():
     cpu = int(ticks) / int(sys.argv[2]) / int(n) * 1e6
-    print(f"  {k:14} {float(rps):9.0f} req/s  p99 {float(p99):7.1f} ms  non-2xx {err}  ratio to anchor {float(rps) / anchor:5.2f}x  server CPU {cpu:4.0f} ms per 1,000 requests")
+    ratio = float(rps) / float(r[anchor[k]][0])
+    print(f"  {k:14} {float(rps):9.0f} req/s  p99 {float(p99):7.1f} ms  non-2xx {err}  ratio to {anchor[k]} {ratio:5.2f}x  server CPU {cpu:4.0f} ms per 1,000 requests")
 PY

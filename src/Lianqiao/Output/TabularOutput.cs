@@ -56,8 +56,8 @@ public static class TabularOutput
     static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool lines,
         Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
     {
-        // Small to start: most answers are a lookup of a row or two; a long answer grows it once or twice, then flushes at 48K.
-        var buffer = new ArrayBufferWriter<byte>(8 * 1024);
+        // Rented, not grown: a 100-row page is 20–30 KB, and growing a fresh 8 KB buffer cost two copies and three arrays per answer.
+        using var buffer = new PooledBufferWriter(64 * 1024);
         var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = lines };
         await using var json = new Utf8JsonWriter(buffer, options);
         // Property names are escaped once per answer, not once per value.
@@ -96,7 +96,7 @@ public static class TabularOutput
         return count;
     }
 
-    static async Task FlushAsync(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer, Stream output, CancellationToken ct)
+    static async Task FlushAsync(Utf8JsonWriter json, PooledBufferWriter buffer, Stream output, CancellationToken ct)
     {
         await json.FlushAsync(ct);
         await output.WriteAsync(buffer.WrittenMemory, ct);
@@ -122,6 +122,35 @@ public static class TabularOutput
             case DateTimeOffset t: json.WriteStringValue(t.ToString("O", CultureInfo.InvariantCulture)); break;
             default: json.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
         }
+    }
+
+    /// <summary>An <see cref="IBufferWriter{T}"/> over one array from the shared pool, returned when the answer is written.</summary>
+    sealed class PooledBufferWriter(int capacity) : IBufferWriter<byte>, IDisposable
+    {
+        byte[] array = ArrayPool<byte>.Shared.Rent(capacity);
+
+        public int WrittenCount { get; private set; }
+
+        public ReadOnlyMemory<byte> WrittenMemory => array.AsMemory(0, WrittenCount);
+
+        public void ResetWrittenCount() => WrittenCount = 0;
+
+        public void Advance(int count) => WrittenCount += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Ensure(sizeHint).AsMemory(WrittenCount);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Ensure(sizeHint).AsSpan(WrittenCount);
+
+        byte[] Ensure(int sizeHint)
+        {
+            if (array.Length - WrittenCount >= Math.Max(sizeHint, 1)) return array;
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(array.Length * 2, WrittenCount + sizeHint));
+            array.AsSpan(0, WrittenCount).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(array);
+            return array = larger;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(array);
     }
 
     /// <summary>Text for CSV and spreadsheets: cells starting with = + - @ (or a tab/CR) get a leading apostrophe so spreadsheets never run them as formulas.</summary>

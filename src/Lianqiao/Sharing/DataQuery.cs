@@ -178,6 +178,9 @@ internal sealed class DataQuery
         await using var reader = await command.ExecuteReaderAsync(ct);
         var offset = ChangeFeed ? (RowIds ? 3 : 2) : 1;
         var firstValue = ChangeFeed ? offset : 0;
+        // Resolved once per query, not per value: a page of 100 rows reads 800 values.
+        var storage = StorageClasses.Select(StorageOf).ToArray();
+        var masks = Masks.ToArray();
         while (await reader.ReadAsync(ct))
         {
             var row = new object?[Columns.Count];
@@ -188,23 +191,38 @@ internal sealed class DataQuery
                 row[1] = Convert.ToBoolean(reader.GetValue(1), CultureInfo.InvariantCulture);
                 if (RowIds) row[2] = reader.GetInt64(2);
             }
-            for (var i = 0; i < Masks.Count; i++)
+            for (var i = 0; i < masks.Length; i++)
             {
-                var raw = reader.IsDBNull(i + offset) ? null : Value(StorageClasses[i], reader.GetValue(i + offset));
-                row[firstValue + i] = MaskingService.Apply(Masks[i], raw, pseudonymKey);
+                var raw = reader.IsDBNull(i + offset) ? null : Value(storage[i], reader.GetValue(i + offset));
+                row[firstValue + i] = masks[i].Masked ? MaskingService.Apply(masks[i], raw, pseudonymKey) : raw;
             }
             yield return row;
         }
     }
 
-    static object? Value(string storageClass, object value) => storageClass switch
+    enum Storage { Text, Boolean, BigInt, Numeric, Double, Date, Timestamp }
+
+    static Storage StorageOf(string storageClass) => storageClass switch
     {
-        "boolean" => Convert.ToBoolean(value, CultureInfo.InvariantCulture),
-        "bigint" => Convert.ToInt64(value, CultureInfo.InvariantCulture),
-        "numeric" => Convert.ToDecimal(value, CultureInfo.InvariantCulture),
-        "double" => Convert.ToDouble(value, CultureInfo.InvariantCulture),
-        "date" => value switch { DateTime d => DateOnly.FromDateTime(d), DateOnly d => d, _ => DateOnly.Parse(value.ToString()!, CultureInfo.InvariantCulture) },
-        "timestamp" => value is DateTime t ? t : value.ToString(),
-        _ => value is string s ? s : Convert.ToString(value, CultureInfo.InvariantCulture),
+        "boolean" => Storage.Boolean,
+        "bigint" => Storage.BigInt,
+        "numeric" => Storage.Numeric,
+        "double" => Storage.Double,
+        "date" => Storage.Date,
+        "timestamp" => Storage.Timestamp,
+        _ => Storage.Text,
+    };
+
+    /// <summary>The stored value as the writers expect it; a value already of that type is passed on as it is (no second box).</summary>
+    static object? Value(Storage storage, object value) => storage switch
+    {
+        Storage.Text when value is string => value,
+        Storage.Boolean => value is bool ? value : Convert.ToBoolean(value, CultureInfo.InvariantCulture),
+        Storage.BigInt => value is long ? value : Convert.ToInt64(value, CultureInfo.InvariantCulture),
+        Storage.Numeric => value is decimal ? value : Convert.ToDecimal(value, CultureInfo.InvariantCulture),
+        Storage.Double => value is double ? value : Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        Storage.Date => value switch { DateTime d => DateOnly.FromDateTime(d), DateOnly d => d, _ => DateOnly.Parse(value.ToString()!, CultureInfo.InvariantCulture) },
+        Storage.Timestamp => value is DateTime ? value : value.ToString(),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture),
     };
 }
