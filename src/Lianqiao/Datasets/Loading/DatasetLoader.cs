@@ -697,6 +697,14 @@ internal sealed partial class DatasetLoader(
             tx = transaction.GetDbTransaction();
             try
             {
+                // More rows come than the table holds (a first big snapshot over a few demo rows, a bulk refresh): on
+                // PostgreSQL inserting them into the random-order key index one by one costs several times what one sort
+                // does, so as on the direct path the index goes and is built again at the end of this transaction.
+                // Dropped first, so the transaction takes its exclusive lock before any row lock (no lock upgrade to
+                // deadlock on); readers wait for the commit, as they do for the direct path.
+                var rebuildKeyIndex = sql.IsPostgres && keys.Count > 0 && request.Mode != LoadModes.Delete && load.RowsAccepted > 0
+                    && load.RowsAccepted >= await ScalarAsync($"SELECT count(*) FROM {T}", ct);
+                if (rebuildKeyIndex) await ExecAsync($"DROP INDEX IF EXISTS {SqlDialect.Q(SqlDialect.KeyIndex(table.TableName))};", ct);
                 if (request.Mode is LoadModes.Replace or LoadModes.Delete)
                 {
                     var which = request.Mode == LoadModes.Delete
@@ -728,15 +736,11 @@ internal sealed partial class DatasetLoader(
                         // Unchanged rows keep their sequence number, so incremental readers do not see false changes.
                         var changed = string.Concat(values.Select(c => $" OR {T}.{SqlDialect.Q(c)} IS DISTINCT FROM excluded.{SqlDialect.Q(c)}"));
                         int affected;
-                        if (sql.IsPostgres && load.RowsAccepted >= await ScalarAsync($"SELECT count(*) FROM {T}", ct))
+                        if (rebuildKeyIndex)
                         {
-                            // More rows come than the table holds (a first big snapshot over a few demo rows, a bulk
-                            // refresh): inserting them into the random-order key index one by one costs several times
-                            // what one sort does, so as on the direct path the index goes and is built again at the end,
-                            // inside this transaction (readers wait for the commit, as they do for the direct path). The
-                            // upsert becomes two statements joined on the staging table's key index: changed or revived
-                            // rows, then new keys. Same rows, counts and sequence numbers as the upsert.
-                            await ExecAsync($"DROP INDEX IF EXISTS {SqlDialect.Q(SqlDialect.KeyIndex(table.TableName))};", ct);
+                            // Without the index there is no ON CONFLICT: the upsert becomes two statements joined on the
+                            // staging table's key index, changed or revived rows, then new keys. Same rows, counts and
+                            // sequence numbers as the upsert.
                             var fromStaged = string.Concat(values.Select(c => $"{SqlDialect.Q(c)} = s.{SqlDialect.Q(c)}, "));
                             var differs = string.Concat(values.Select(c => $" OR {T}.{SqlDialect.Q(c)} IS DISTINCT FROM s.{SqlDialect.Q(c)}"));
                             affected = await ExecAsync(
