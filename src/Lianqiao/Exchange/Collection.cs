@@ -254,10 +254,17 @@ internal sealed class DatabaseRowSource : RowSource
         await Task.CompletedTask;
     }
 
+    /// <summary>How many rows the query returns, when counted in the same snapshot as the read (see <see cref="CollectionRunner.OpenAsync"/>).</summary>
+    public long? RowCount { get; init; }
+
+    /// <summary>The read-only snapshot transaction the count and the read share, if any.</summary>
+    public DbTransaction? Snapshot { get; init; }
+
     public override void Dispose()
     {
         reader.Dispose();
         command.Dispose();
+        Snapshot?.Dispose();
         connection.Dispose();
     }
 }
@@ -281,11 +288,15 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
                 return;
         }
 
-        using var source = await OpenAsync(connection, job, schema, null, ct);
+        // Into a resource with no rows yet the loader can write the rows once, straight into the table, and build the key
+        // index by one sort (as for a first upload), but only with an upper bound on the row count: counted in the snapshot
+        // the read then uses, so a source that changes meanwhile cannot yield more rows than counted.
+        var counted = await ResourceIsEmptyAsync(db, job.ResourceId, ct);
+        using var source = await OpenAsync(connection, job, schema, null, ct, counted);
         DatasetLoad load;
         try
         {
-            var rows = new RowStream(source.Header, source.RowsAsync(ct));
+            var rows = new RowStream(source.Header, source.RowsAsync(ct), source.RowCount);
             load = await loader.RunAsync(LoadRequest.FromRows(job.ResourceId, mode, rows, $"exchange:{job.Name}", actor, actor), progress, ct);
         }
         catch (LoadRefusedException refused)
@@ -325,28 +336,64 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
         run.Batches++;
     }
 
-    /// <summary>The source rows of a job (or the first <paramref name="limit"/>), read through a checked mapping.</summary>
-    public async Task<DatabaseRowSource> OpenAsync(ExchangeConnection connection, ExchangeJob job, TableSchema schema, int? limit, CancellationToken ct)
+    /// <summary>
+    /// The source rows of a job (or the first <paramref name="limit"/>), read through a checked mapping. With
+    /// <paramref name="countRows"/> on a source that has snapshot reads (PostgreSQL, MySQL/MariaDB: repeatable read;
+    /// SQLite: a read transaction), the rows are first counted in the same read-only transaction as the read, so the
+    /// count is exact (<see cref="DatabaseRowSource.RowCount"/>); elsewhere nothing is counted.
+    /// </summary>
+    public async Task<DatabaseRowSource> OpenAsync(ExchangeConnection connection, ExchangeJob job, TableSchema schema, int? limit, CancellationToken ct, bool countRows = false)
     {
         var conn = await opener.OpenAsync(connection, ct);
         DbCommand? cmd = null;
+        DbTransaction? snapshot = null;
         try
         {
             var mapping = job.Columns();
             var (sql, parameters) = Collection.Query(connection.Kind, job, mapping, limit);
+            long? count = null;
+            if (countRows && connection.Kind is ConnectionKinds.Postgres or ConnectionKinds.MySql or ConnectionKinds.Sqlite)
+            {
+                // SQLite's default BEGIN IMMEDIATE would take the source's write lock: a deferred transaction only reads.
+                snapshot = conn is Microsoft.Data.Sqlite.SqliteConnection sqlite
+                    ? sqlite.BeginTransaction(deferred: true)
+                    : await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+                await using var counter = conn.CreateCommand();
+                counter.Transaction = snapshot;
+                counter.CommandText = $"SELECT count(*) FROM ({sql}) counted";
+                counter.CommandTimeout = 0;
+                foreach (var (name, value) in parameters) Sql.Add(counter, name, value);
+                count = Convert.ToInt64(await counter.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+            }
             cmd = conn.CreateCommand();
+            cmd.Transaction = snapshot;
             cmd.CommandText = sql;
             cmd.CommandTimeout = 0;
             foreach (var (name, value) in parameters) Sql.Add(cmd, name, value);
             var reader = await cmd.ExecuteReaderAsync(ct);
-            return new DatabaseRowSource(conn, cmd, reader, mapping, schema, job.Mode == CollectModes.Incremental ? job.ChangeColumn : null, job.ChangeKind);
+            return new DatabaseRowSource(conn, cmd, reader, mapping, schema, job.Mode == CollectModes.Incremental ? job.ChangeColumn : null, job.ChangeKind)
+            {
+                RowCount = count, Snapshot = snapshot,
+            };
         }
         catch
         {
             if (cmd is not null) await cmd.DisposeAsync();
+            if (snapshot is not null) await snapshot.DisposeAsync();
             await conn.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Whether the resource's table holds no rows at all, not even tombstones (or has no table yet): the loader's direct path.</summary>
+    static async Task<bool> ResourceIsEmptyAsync(LianqiaoDb db, string resourceId, CancellationToken ct)
+    {
+        var table = await db.Set<DatasetTable>().AsNoTracking().Where(t => t.ResourceId == resourceId).Select(t => t.TableName).FirstOrDefaultAsync(ct);
+        if (table is null) return true;
+        // The table name is ours (from the registry), quoted as an identifier: not user input.
+        var sql = "SELECT CASE WHEN EXISTS (SELECT 1 FROM " + Lianqiao.Datasets.Storage.SqlDialect.Q(table) + ") THEN 1 ELSE 0 END AS \"Value\"";
+        var any = await db.Database.SqlQueryRaw<int>(sql).SingleAsync(ct);
+        return any == 0;
     }
 
     /// <summary>Dry run: the first rows mapped and checked by the row rules, nothing written.</summary>

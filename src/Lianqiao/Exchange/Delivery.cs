@@ -386,11 +386,7 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
                 copy.Write((long)row[2]!, NpgsqlDbType.Bigint);
                 copy.Write((long)row[0]!, NpgsqlDbType.Bigint);
                 if (!empty) copy.Write(deleted, NpgsqlDbType.Boolean);
-                for (var i = 0; i < columns.Count; i++)
-                {
-                    if (row[i + 3] is null) copy.WriteNull();
-                    else copy.Write(row[i + 3]!, types[i]);
-                }
+                for (var i = 0; i < columns.Count; i++) WriteValue(copy, row[i + 3], types[i]);
             }
             await copy.CompleteAsync(ct);
         }
@@ -402,6 +398,26 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         var upserts = await ExecAsync($"INSERT INTO {T} (lq_row_id, lq_seq{names}) SELECT lq_row_id, lq_seq{names} FROM lq_batch WHERE NOT lq_deleted ON CONFLICT (lq_row_id) DO UPDATE SET {set}", null, ct);
         ApplyMs += clock.ElapsedMilliseconds;
         return (count, upserts, deletes);
+    }
+
+    /// <summary>
+    /// One value through the importer's typed overload: written as <c>object</c>, Npgsql resolves the converter from the
+    /// value's runtime type for every value; typed, it keeps the column's converter.
+    /// </summary>
+    static void WriteValue(NpgsqlBinaryImporter copy, object? value, NpgsqlDbType type)
+    {
+        switch (value)
+        {
+            case null: copy.WriteNull(); break;
+            case string text: copy.Write(text, type); break;
+            case long number: copy.Write(number, type); break;
+            case double number: copy.Write(number, type); break;
+            case decimal number: copy.Write(number, type); break;
+            case bool flag: copy.Write(flag, type); break;
+            case DateTime time: copy.Write(time, type); break;
+            case DateOnly day: copy.Write(day, type); break;
+            default: copy.Write(value, type); break;
+        }
     }
 
     async Task<object?> ScalarAsync(string sql, CancellationToken ct)

@@ -586,8 +586,14 @@ internal sealed partial class DatasetLoader(
                 }
                 else
                 {
-                    await ExecAsync($"CREATE INDEX {SqlDialect.Q("ix_" + stg)} ON {S} ({SqlDialect.List(keys)});", ct);
-                    dup = await RejectAsync(Repeats(keys, null), keyDuplicate, ct);
+                    // As on the direct path, building a unique index is the check (one sort); the repeats are looked for
+                    // (a second sort, by line) only when it fails.
+                    var create = $"CREATE UNIQUE INDEX {SqlDialect.Q("ix_" + stg)} ON {S} ({SqlDialect.List(keys)});";
+                    if (!await TryExecAsync(create, ct))
+                    {
+                        dup = await RejectAsync(Repeats(keys, null), keyDuplicate, ct);
+                        await ExecAsync(create, ct);
+                    }
                     if (request.Mode == LoadModes.Append)
                     {
                         stored = await RejectAsync(
@@ -691,6 +697,14 @@ internal sealed partial class DatasetLoader(
             tx = transaction.GetDbTransaction();
             try
             {
+                // More rows come than the table holds (a first big snapshot over a few demo rows, a bulk refresh): on
+                // PostgreSQL inserting them into the random-order key index one by one costs several times what one sort
+                // does, so as on the direct path the index goes and is built again at the end of this transaction.
+                // Dropped first, so the transaction takes its exclusive lock before any row lock (no lock upgrade to
+                // deadlock on); readers wait for the commit, as they do for the direct path.
+                var rebuildKeyIndex = sql.IsPostgres && keys.Count > 0 && request.Mode != LoadModes.Delete && load.RowsAccepted > 0
+                    && load.RowsAccepted >= await ScalarAsync($"SELECT count(*) FROM {T}", ct);
+                if (rebuildKeyIndex) await ExecAsync($"DROP INDEX IF EXISTS {SqlDialect.Q(SqlDialect.KeyIndex(table.TableName))};", ct);
                 if (request.Mode is LoadModes.Replace or LoadModes.Delete)
                 {
                     var which = request.Mode == LoadModes.Delete
@@ -721,8 +735,27 @@ internal sealed partial class DatasetLoader(
                         var set = string.Concat(values.Select(c => $"{SqlDialect.Q(c)} = excluded.{SqlDialect.Q(c)}, "));
                         // Unchanged rows keep their sequence number, so incremental readers do not see false changes.
                         var changed = string.Concat(values.Select(c => $" OR {T}.{SqlDialect.Q(c)} IS DISTINCT FROM excluded.{SqlDialect.Q(c)}"));
-                        insert += $" ON CONFLICT ({SqlDialect.List(keys)}) DO UPDATE SET {set}\"_seq\" = excluded.\"_seq\", \"_deleted\" = FALSE, \"_load_id\" = excluded.\"_load_id\" WHERE {T}.\"_deleted\"{changed}";
-                        var affected = await ExecAsync(insert + ";", ct, ("base", seqBase), ("load", load.Id.ToString()));
+                        int affected;
+                        if (rebuildKeyIndex)
+                        {
+                            // Without the index there is no ON CONFLICT: the upsert becomes two statements joined on the
+                            // staging table's key index, changed or revived rows, then new keys. Same rows, counts and
+                            // sequence numbers as the upsert.
+                            var fromStaged = string.Concat(values.Select(c => $"{SqlDialect.Q(c)} = s.{SqlDialect.Q(c)}, "));
+                            var differs = string.Concat(values.Select(c => $" OR {T}.{SqlDialect.Q(c)} IS DISTINCT FROM s.{SqlDialect.Q(c)}"));
+                            affected = await ExecAsync(
+                                $"UPDATE {T} SET {fromStaged}\"_seq\" = @base + s.\"_line\", \"_deleted\" = FALSE, \"_load_id\" = @load FROM {S} s WHERE {Match(keys, "s", T)} AND ({T}.\"_deleted\"{differs});",
+                                ct, ("base", seqBase), ("load", load.Id.ToString()));
+                            affected += await ExecAsync(
+                                $"INSERT INTO {T} ({SqlDialect.List(cols)}, \"_seq\", \"_deleted\", \"_load_id\") SELECT {SqlDialect.List(cols, "s.")}, @base + s.\"_line\", FALSE, @load FROM {S} s WHERE NOT EXISTS (SELECT 1 FROM {T} t WHERE {Match(keys, "t", "s")});",
+                                ct, ("base", seqBase), ("load", load.Id.ToString()));
+                            await ExecAsync(SqlDialect.CreateKeyIndex(table.TableName, keys), ct);
+                        }
+                        else
+                        {
+                            insert += $" ON CONFLICT ({SqlDialect.List(keys)}) DO UPDATE SET {set}\"_seq\" = excluded.\"_seq\", \"_deleted\" = FALSE, \"_load_id\" = excluded.\"_load_id\" WHERE {T}.\"_deleted\"{changed}";
+                            affected = await ExecAsync(insert + ";", ct, ("base", seqBase), ("load", load.Id.ToString()));
+                        }
                         load.RowsInserted = load.RowsAccepted - existing;
                         load.RowsUpdated = affected - load.RowsInserted;
                     }
@@ -791,18 +824,20 @@ internal sealed partial class DatasetLoader(
         /// <summary>Runs a statement that may break a unique constraint; false (and the transaction still usable) if it did.</summary>
         async Task<bool> TryExecAsync(string text, CancellationToken ct)
         {
-            // PostgreSQL aborts the whole transaction on an error, so the attempt runs in a savepoint; SQLite undoes the statement only.
-            if (sql.IsPostgres) await ExecAsync("SAVEPOINT try_unique;", ct);
+            // PostgreSQL aborts the whole transaction on an error, so the attempt runs in a savepoint; SQLite undoes the
+            // statement only. Outside a transaction (the staging table's checks) the failed statement simply did nothing.
+            var savepoint = sql.IsPostgres && tx is not null;
+            if (savepoint) await ExecAsync("SAVEPOINT try_unique;", ct);
             try
             {
                 await ExecAsync(text, ct);
-                if (sql.IsPostgres) await ExecAsync("RELEASE SAVEPOINT try_unique;", ct);
+                if (savepoint) await ExecAsync("RELEASE SAVEPOINT try_unique;", ct);
                 return true;
             }
             catch (DbException ex) when (ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }
                 || ex is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 /* SQLITE_CONSTRAINT */ })
             {
-                if (sql.IsPostgres) await ExecAsync("ROLLBACK TO SAVEPOINT try_unique;", ct);
+                if (savepoint) await ExecAsync("ROLLBACK TO SAVEPOINT try_unique;", ct);
                 return false;
             }
         }
