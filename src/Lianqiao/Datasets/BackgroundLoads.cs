@@ -26,7 +26,7 @@ internal sealed partial class BackgroundLoads(DatasetLoader loader, IServiceScop
         {
             try
             {
-                var load = await loader.RunAsync(request, new LoadProgressWriter(scopes, time, id), lifetime.ApplicationStopping);
+                var load = await loader.RunAsync(request, LoadProgressWriter.ForLoad(scopes, time, id), lifetime.ApplicationStopping);
                 await audit.WriteAsync(auditAs with { Detail = new { load.Id, request.Mode, load.RowsRead, load.RowsAccepted, load.RowsQuarantined, via = "page" } }, CancellationToken.None);
             }
             catch (LoadRefusedException r)

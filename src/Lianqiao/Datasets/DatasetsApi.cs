@@ -123,7 +123,7 @@ internal static class DatasetsApi
             // Known up front so GET …/loads/{id} can show this load's progress while it runs.
             var loadId = Guid.CreateVersion7();
             var load = await loader.RunAsync(new LoadRequest(resourceId, mode, detected, upload.Path, upload.FileName, upload.Bytes, caller.Id, caller.Name, LoadId: loadId),
-                new LoadProgressWriter(scopes, time, loadId), ct);
+                LoadProgressWriter.ForLoad(scopes, time, loadId), ct);
             await audit.WriteAsync(AuditEntry.For(http, "dataset.load", "resource", resourceId,
                 new { load.Id, mode, load.RowsRead, load.RowsAccepted, load.RowsQuarantined, load.RowsDeleted }), CancellationToken.None);
             return TypedResults.Ok(load.AsDto());

@@ -1,6 +1,7 @@
 using Cronos;
 using Lianqiao.Audit;
 using Lianqiao.Data;
+using Lianqiao.Datasets;
 using Lianqiao.Datasets.Loading;
 using Lianqiao.Jobs;
 using Lianqiao.Reference;
@@ -48,7 +49,7 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
         {
             try
             {
-                await WorkAsync(job, run, actor, new RunProgressWriter(scopes, time, run.Id), lifetime.ApplicationStopping);
+                await WorkAsync(job, run, actor, RunProgress.For(scopes, time, run.Id), lifetime.ApplicationStopping);
             }
             catch (Exception ex)
             {
@@ -227,44 +228,12 @@ internal sealed partial class ExchangeRunner(IServiceScopeFactory scopes, TimePr
     partial void LogFailed(Exception ex, Guid jobId, Guid runId);
 }
 
-/// <summary>
-/// Writes a background run's rows so far to its row, at most once a second and one write at a time, so GET …/runs/{id} and
-/// the job page show progress from any node. Only a row still running is touched: a late write never overwrites the final counts.
-/// </summary>
-internal sealed class RunProgressWriter(IServiceScopeFactory scopes, TimeProvider time, Guid runId) : IProgress<LoadProgress>
+/// <summary>A background run's rows so far, written to its row for GET …/runs/{id} and the job page (see <see cref="LoadProgressWriter"/>).</summary>
+internal static class RunProgress
 {
-    static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
-    long lastWrite = long.MinValue;
-    int writing;
-
-    public void Report(LoadProgress value)
-    {
-        var now = time.GetTimestamp();
-        if (lastWrite != long.MinValue && time.GetElapsedTime(lastWrite, now) < Every) return;
-        if (Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
-        lastWrite = now;
-        // Off the reporting thread: the loader reports from its synchronous row loop.
-        _ = Task.Run(() => WriteAsync(value.Rows));
-    }
-
-    async Task WriteAsync(long rows)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
-            db.Database.SetCommandTimeout(1);
-            await db.Set<ExchangeRun>().Where(r => r.Id == runId && r.Status == RunStatus.Running).ExecuteUpdateAsync(s => s.SetProperty(r => r.RowsRead, rows));
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or ObjectDisposedException)
-        {
-            // Progress is a courtesy: a busy database or a stopping host skips a beat, the run goes on.
-        }
-        finally
-        {
-            Volatile.Write(ref writing, 0);
-        }
-    }
+    public static LoadProgressWriter For(IServiceScopeFactory scopes, TimeProvider time, Guid runId) =>
+        new(scopes, time, (db, value) => db.Set<ExchangeRun>().Where(r => r.Id == runId && r.Status == RunStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.RowsRead, value.Rows)));
 }
 
 /// <summary>The scheduler's entry: every tick, runs the exchange jobs that are due, each under its own lease.</summary>

@@ -39,7 +39,7 @@ public sealed class RunProgressTests(ExchangeServer server) : IClassFixture<Exch
     public async Task Progress_reaches_a_running_runs_row_the_api_and_the_page_and_never_a_finished_one()
     {
         var (job, run) = await RunningAsync("ex-progress");
-        var writer = new RunProgressWriter(server.App.Services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, run.Id);
+        var writer = RunProgress.For(server.App.Services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, run.Id);
         writer.Report(new LoadProgress(12_345, 0));
         for (var i = 0; (await StoredAsync(run.Id)).RowsRead != 12_345; i++)
         {
