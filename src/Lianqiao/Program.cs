@@ -1,5 +1,4 @@
 using Lianqiao.Cli;
-using Lianqiao.Datasets;
 
-DatasetsCli.RestartForBulkLoad(args);
+BulkRuntime.RestartIfBulkVerb(args);
 return await LianqiaoCli.RunAsync(args);

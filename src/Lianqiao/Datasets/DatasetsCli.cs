@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Lianqiao.Cli;
 using Lianqiao.Data;
@@ -10,35 +9,6 @@ namespace Lianqiao.Datasets;
 /// <summary>`lianqiao load`: the same loader as the API, run as the system, with a progress bar on stderr.</summary>
 internal static class DatasetsCli
 {
-    /// <summary>
-    /// The bulk verbs, `lianqiao load` and `lianqiao exchange run`, run with tiered PGO off and the workstation GC, which the runtime reads only as it starts. PGO
-    /// pays off in a server that runs for days; in a load it instruments and recompiles thousands of start-up methods
-    /// while the rows stream (measured: a third of the CPU of a 1M-row load), and one load has no use for a GC heap per
-    /// core. `exchange run` is the same shape of work (a collection is a load, a delivery streams a resource's rows once).
-    /// On Linux the process replaces its own image with the same command line and those two settings: the same
-    /// pid (a kill still stops the load), the same stdio. Elsewhere, or when the variables are already set, nothing happens.
-    /// </summary>
-    public static void RestartForBulkLoad(string[] args)
-    {
-        if (!OperatingSystem.IsLinux() || !IsBulkVerb(args) || Environment.GetEnvironmentVariable("DOTNET_TieredPGO") is not null) return;
-        // The exact command line (host, dll, arguments), as `dotnet Lianqiao.dll load …` and the apphost differ.
-        var argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}")
-            .Append("DOTNET_TieredPGO=0");
-        if (Environment.GetEnvironmentVariable("DOTNET_gcServer") is null) env = env.Append("DOTNET_gcServer=0");
-        Execve("/proc/self/exe", [.. argv, null], [.. env, null]);
-        // Only a failed exec returns: the load runs here, with the settings it started with.
-    }
-
-    /// <summary>The one place that names the bulk verbs restarted with bulk settings.</summary>
-    internal static bool IsBulkVerb(string[] args) => args is ["load", ..] or ["exchange", "run", ..];
-
-    // LPStr is UTF-8 on Linux, the only place this is called.
-    [DllImport("libc", EntryPoint = "execve")]
-    static extern int Execve([MarshalAs(UnmanagedType.LPUTF8Str)] string path,
-        [MarshalAs(UnmanagedType.LPArray, ArraySubType = UnmanagedType.LPStr)] string?[] argv,
-        [MarshalAs(UnmanagedType.LPArray, ArraySubType = UnmanagedType.LPStr)] string?[] envp);
-
     public static Task<int> LoadAsync(HostSettings settings, string resourceId, FileInfo file, string mode, string? format,
         Func<HostSettings, Func<IServiceProvider, Task<int>>, CancellationToken, Task<int>> withServices, CancellationToken ct) =>
         withServices(settings, async sp =>
