@@ -54,10 +54,20 @@ public sealed class KeyFolder(HostSettings settings)
 
     string PathOf(string name) => Path.Combine(Directory, name + ".key");
 
+    // File.Move without overwrite checks and renames in two steps on Unix: two creators in one process could both
+    // "win" and hand out different keys. They take turns here; the second finds the first's file.
+    static readonly Lock Creating = new();
+
     SecretKey Create(string name)
+    {
+        lock (Creating) return CreateOnce(name);
+    }
+
+    SecretKey CreateOnce(string name)
     {
         EnsureDirectory();
         var file = PathOf(name);
+        if (File.Exists(file)) return Read(file);
         var temp = Path.Combine(Directory, $".{name}.{Guid.NewGuid():N}.tmp");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

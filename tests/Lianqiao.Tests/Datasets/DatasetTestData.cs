@@ -78,7 +78,7 @@ internal static class DatasetTestData
         await using (var w = new StreamWriter(file, false, new UTF8Encoding(false)))
         {
             await w.WriteLineAsync(Header);
-            for (var i = 0; i < 400_000; i++) await w.WriteLineAsync(Row(i, born.AddDays(i / 500)));
+            for (var i = 0; i < 1_000_000; i++) await w.WriteLineAsync(Row(i, born.AddDays(i / 500)));
         }
 
         var args = new List<string> { typeof(Lianqiao.Hosting.LianqiaoApp).Assembly.Location, "load", resourceId, file, "--data", server.DataDirectory };
@@ -100,6 +100,8 @@ internal static class DatasetTestData
         }
         Assert.NotNull(running);
         await Task.Delay(1000); // well into writing
+        // A load that already ended could not be killed mid-way, and the test would prove nothing.
+        Assert.False(child.HasExited, "the load ended before it could be killed: the file is too small for this machine");
         child.Kill(entireProcessTree: true);
         await child.WaitForExitAsync();
         return running;
