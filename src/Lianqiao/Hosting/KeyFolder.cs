@@ -54,18 +54,44 @@ public sealed class KeyFolder(HostSettings settings)
 
     string PathOf(string name) => Path.Combine(Directory, name + ".key");
 
-    // File.Move without overwrite checks and renames in two steps on Unix: two creators in one process could both
-    // "win" and hand out different keys. They take turns here; the second finds the first's file.
+    // File.Move without overwrite checks and renames in two steps on Unix, so it cannot decide between two racing
+    // creators: both could "win" and hand out different keys. Creators take turns instead, threads of this process
+    // through this lock and processes through an exclusive lock file; the second one finds the first one's key.
     static readonly Lock Creating = new();
+
+    /// <summary>The lock file through which processes sharing the data folder take turns creating keys.</summary>
+    public string CreationLockFile => Path.Combine(Directory, ".create.lock");
 
     SecretKey Create(string name)
     {
-        lock (Creating) return CreateOnce(name);
+        lock (Creating)
+        {
+            EnsureDirectory();
+            using var turn = TakeCreationTurn();
+            return CreateOnce(name);
+        }
+    }
+
+    // FileShare.None is an exclusive flock on Unix and a share-mode lock on Windows; the operating system releases it
+    // when a process dies, so a crashed creator never blocks the next one.
+    FileStream TakeCreationTurn()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(CreationLockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Thread.Sleep(10);
+            }
+        }
     }
 
     SecretKey CreateOnce(string name)
     {
-        EnsureDirectory();
         var file = PathOf(name);
         if (File.Exists(file)) return Read(file);
         var temp = Path.Combine(Directory, $".{name}.{Guid.NewGuid():N}.tmp");
@@ -78,12 +104,12 @@ public sealed class KeyFolder(HostSettings settings)
         }
         try
         {
-            // The rename is atomic: a concurrent process either wins or reads the winner's key, never half a file.
+            // The rename is atomic: a reader without the turn (Current, All) sees no key or the whole key, never half.
             File.Move(temp, file, overwrite: false);
         }
         catch (IOException)
         {
-            File.Delete(temp);
+            File.Delete(temp); // a key put there by hand meanwhile: that one stands
         }
         return Read(file);
     }

@@ -40,7 +40,24 @@ public sealed class KeyFolderTests : IDisposable
     {
         var keys = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => folder.GetOrCreate("race"))));
         Assert.Single(keys.Select(k => k.Id).Distinct());
-        Assert.Single(Directory.GetFiles(Path.Combine(data, "keys")));
+        Assert.Single(Directory.GetFiles(Path.Combine(data, "keys"), "*.key"));
+    }
+
+    [Fact]
+    public async Task A_creator_waits_for_another_process_turn_and_takes_its_key()
+    {
+        // Another process holding the turn: the same exclusive lock file, opened apart from the folder's own lock.
+        Directory.CreateDirectory(folder.Directory);
+        var otherTurn = new FileStream(folder.CreationLockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var creating = Task.Run(() => folder.GetOrCreate("shared"));
+        await Task.Delay(300);
+        Assert.False(creating.IsCompleted);
+
+        var othersKey = RandomNumberGenerator.GetBytes(32);
+        File.WriteAllText(Path.Combine(folder.Directory, "shared.key"), Convert.ToBase64String(othersKey));
+        otherTurn.Dispose();
+
+        Assert.Equal(othersKey, (await creating).Material);
     }
 
     [Fact]
