@@ -45,7 +45,8 @@ internal sealed partial class QuotaLeases(IServiceScopeFactory scopes, TimeProvi
     /// Takes one call from the grant's quota today. Returns what is left for the headers (a lower bound; null when unlimited),
     /// or Taken = false when the quota is used up.
     /// </summary>
-    public async Task<(bool Taken, long? Remaining)> TryTakeAsync(Guid grantId, long? limit, QuotaCounter quota, CancellationToken ct)
+    /// <remarks>The quota counter (and its database context) is resolved from <paramref name="requestServices"/> only for a refill.</remarks>
+    public async Task<(bool Taken, long? Remaining)> TryTakeAsync(Guid grantId, long? limit, IServiceProvider requestServices, CancellationToken ct)
     {
         var lease = leases.GetOrAdd(grantId, _ => new Lease());
         if (TryTakeHeld(lease, limit, out var remaining)) return (true, remaining);
@@ -54,6 +55,7 @@ internal sealed partial class QuotaLeases(IServiceScopeFactory scopes, TimeProvi
         try
         {
             if (TryTakeHeld(lease, limit, out remaining)) return (true, remaining);
+            var quota = requestServices.GetRequiredService<QuotaCounter>();
             var day = quota.Today();
             var block = BlockFor(limit);
             var counted = await quota.ConsumeAsync(grantId, block, limit, ct);

@@ -16,7 +16,7 @@ namespace Lianqiao.Organizations;
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    LianqiaoDb db, TimeProvider time, Microsoft.Extensions.Caching.Memory.IMemoryCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    TimeProvider time, Microsoft.Extensions.Caching.Memory.IMemoryCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
@@ -41,7 +41,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var now = time.GetUtcNow();
         if (cache.TryGetValue(CacheKey(hash), out ResolvedKey? resolved) && resolved!.ExpiresAt > now)
             return Success(resolved.KeyId, new ClaimsIdentity(resolved.Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
-        var key = await db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
+        var key = await Db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("unknown key");
         if (key.RevokedAt is not null) return AuthenticateResult.Fail("revoked key");
         if (key.ExpiresAt <= now) return AuthenticateResult.Fail("expired key");
@@ -53,12 +53,15 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
         {
             var stale = now - LastUsedResolution;
-            await db.Set<ApiKey>().Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < stale))
+            await Db.Set<ApiKey>().Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < stale))
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
         }
         cache.Set(CacheKey(hash), new ResolvedKey(key.Id, key.ExpiresAt, identity.Claims.ToArray()), CacheFor);
         return Success(key.Id, identity);
     }
+
+    /// <summary>Resolved on a cache miss only: a remembered key costs the request no database context.</summary>
+    LianqiaoDb Db => Context.RequestServices.GetRequiredService<LianqiaoDb>();
 
     AuthenticateResult Success(Guid keyId, ClaimsIdentity identity)
     {
@@ -76,26 +79,26 @@ internal sealed class ApiKeyAuthenticationHandler(
         switch (key.OwnerKind)
         {
             case PrincipalKind.User:
-                var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == key.OwnerId);
+                var user = await Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == key.OwnerId);
                 if (user is null || (user.LockoutEnd is { } end && end > time.GetUtcNow())) return null;
                 claims.Add(new Claim(ClaimTypes.Name, user.UserName ?? user.Id));
                 if (user.DepartmentId is { } dept) claims.Add(new Claim(Caller.DepartmentClaim, dept.ToString()));
-                var roles = await (from ur in db.Set<IdentityUserRole<string>>()
-                                   join r in db.Roles on ur.RoleId equals r.Id
+                var roles = await (from ur in Db.Set<IdentityUserRole<string>>()
+                                   join r in Db.Roles on ur.RoleId equals r.Id
                                    where ur.UserId == user.Id
                                    select r.Name).ToListAsync();
                 claims.AddRange(roles.Where(r => r is not null).Select(r => new Claim(ClaimTypes.Role, r!)));
                 break;
             case PrincipalKind.Application:
                 var appId = Guid.TryParse(key.OwnerId, out var a1) ? a1 : Guid.Empty;
-                var app = await db.Set<ConsumerApp>().AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId);
+                var app = await Db.Set<ConsumerApp>().AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId);
                 if (app is null || app.Disabled) return null;
                 claims.Add(new Claim(ClaimTypes.Name, app.Name));
                 claims.Add(new Claim(Caller.DepartmentClaim, app.DepartmentId.ToString()));
                 break;
             case PrincipalKind.Developer:
                 var developerId = Guid.TryParse(key.OwnerId, out var d1) ? d1 : Guid.Empty;
-                var developer = await db.Set<Developer>().AsNoTracking().FirstOrDefaultAsync(d => d.Id == developerId);
+                var developer = await Db.Set<Developer>().AsNoTracking().FirstOrDefaultAsync(d => d.Id == developerId);
                 if (developer is null) return null;
                 claims.Add(new Claim(ClaimTypes.Name, developer.DisplayName));
                 break;

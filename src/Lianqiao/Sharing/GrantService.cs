@@ -25,12 +25,19 @@ public sealed class GrantService(LianqiaoDb db, IAuditLog audit, TimeProvider ti
     /// </summary>
     public async ValueTask<Grant?> FindActiveRecentAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
     {
+        if (FindRemembered(cache, time, caller, resourceId, kind) is { } remembered) return remembered;
         var key = CacheKey(caller.Kind, caller.Id, resourceId, kind);
-        if (cache.TryGetValue(key, out Grant? remembered) && remembered!.ExpiresAt > time.GetUtcNow()) return remembered;
         var grant = await FindActiveAsync(caller, resourceId, kind, ct);
         if (grant is not null) cache.Set(key, grant, RecentFor);
         return grant;
     }
+
+    /// <summary>
+    /// The grant <see cref="FindActiveRecentAsync"/> remembers on this node, if any, without a database context: a caller
+    /// that finds it here (the gateway) leases no context for the call.
+    /// </summary>
+    internal static Grant? FindRemembered(IMemoryCache cache, TimeProvider time, Caller caller, string resourceId, GrantKind kind) =>
+        cache.TryGetValue(CacheKey(caller.Kind, caller.Id, resourceId, kind), out Grant? remembered) && remembered!.ExpiresAt > time.GetUtcNow() ? remembered : null;
 
     /// <summary>The caller's active grant on a resource, of a kind; null when it has none (or only revoked/expired ones).</summary>
     public async Task<Grant?> FindActiveAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
