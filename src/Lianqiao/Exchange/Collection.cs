@@ -288,10 +288,11 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
                 return;
         }
 
-        // Into a resource with no rows yet the loader can write the rows once, straight into the table, and build the key
-        // index by one sort (as for a first upload), but only with an upper bound on the row count: counted in the snapshot
-        // the read then uses, so a source that changes meanwhile cannot yield more rows than counted.
-        var counted = await ResourceIsEmptyAsync(db, job.ResourceId, ct);
+        // Into a resource with no rows yet, or replacing one with few rows (a snapshot), the loader can write the rows once,
+        // straight into the table, and build the key index by one sort (as for a first upload), but only with an upper
+        // bound on the row count: counted in the snapshot the read then uses, so a source that changes meanwhile cannot
+        // yield more rows than counted. The loader decides whether the resource is small enough.
+        var counted = mode == LoadModes.Replace || await ResourceIsEmptyAsync(db, job.ResourceId, ct);
         using var source = await OpenAsync(connection, job, schema, null, ct, counted);
         DatasetLoad load;
         try

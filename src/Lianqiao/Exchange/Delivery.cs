@@ -55,16 +55,35 @@ internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogRe
         var since = await writer.CheckpointAsync(ct);
         run.CheckpointBefore = since.ToString(CultureInfo.InvariantCulture);
         await RecoverReceiptAsync(db, job, grant, since, ct);
+        await writer.StartRunAsync(ct);
 
+        var quota = new QuotaCounter(db, time);
         var bookkeeping = new System.Diagnostics.Stopwatch();
         while (true)
         {
             // Checked before every batch: a revoke stops the delivery at the next batch boundary.
             grant = await ActiveGrantAsync(grants, caller, job, ct);
-            var query = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, job.BatchSize, null, null, since), job.BatchSize, rowIds: true);
+            // Delivered rows count against the grant's daily row quota as data API reads do: the batch's rows are taken
+            // from the quota before they are read (so it is never overshot) and what the feed did not fill is given back.
+            // A run killed in between leaves the reserve taken: the quota errs on the consumer's side, never over.
+            var limit = job.BatchSize;
+            if (grant.QuotaPerDay is { } perDay)
+            {
+                limit = (int)Math.Min(job.BatchSize, await quota.RemainingAsync(grant.Id, perDay, ct) ?? 0);
+                if (limit == 0 || !await quota.TryConsumeAsync(grant.Id, limit, perDay, ct))
+                {
+                    await db.Database.CloseConnectionAsync();
+                    if (!await AnyChangeSinceAsync(db, resource, table, grant, key, since, ct)) break;
+                    throw new DeliveryStoppedException($"今日数据配额（{perDay} 行）已用完，下次运行从检查点继续",
+                        $"The grant's quota of {perDay} rows per day is used up; the next run continues from the checkpoint.");
+                }
+            }
+            var query = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, limit, null, null, since), limit, rowIds: true);
             // Rows stream from the data API's query into the target's transaction: a batch is never held in memory whole.
+            // A failed batch keeps its reserve taken: whether a commit whose answer was lost went through is unknown here.
             var (count, upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), Counted(query.RowsAsync(db, key, ct), run.RowsRead, progress), () => query.Last, ct), ct);
             await db.Database.CloseConnectionAsync();
+            if (grant.QuotaPerDay is not null && limit - count > 0) await quota.TryConsumeAsync(grant.Id, -(limit - count), null, CancellationToken.None);
             if (count == 0) break;
 
             bookkeeping.Start();
@@ -96,7 +115,7 @@ internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogRe
             since = query.Last;
             run.CheckpointAfter = since.ToString(CultureInfo.InvariantCulture);
             progress?.Report(new LoadProgress(run.RowsRead, 0));
-            if (count < job.BatchSize) break;
+            if (count < limit) break;
         }
         run.CheckpointAfter ??= run.CheckpointBefore;
         LogPhases(job.Id, writer.StreamMs, writer.ApplyMs, writer.CommitMs, (long)bookkeeping.Elapsed.TotalMilliseconds);
@@ -115,6 +134,20 @@ internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogRe
             if (++n % 10_000 == 0) progress?.Report(new LoadProgress(before + n, 0));
             yield return row;
         }
+    }
+
+    /// <summary>Whether the feed holds anything after <paramref name="since"/>: a used-up quota stops a run only when rows wait (one row read, not delivered).</summary>
+    static async Task<bool> AnyChangeSinceAsync(LianqiaoDb db, ResourceDto resource, DatasetTable table, Grant grant, byte[] key, long since, CancellationToken ct)
+    {
+        var probe = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, 1, null, null, since), 1, rowIds: true);
+        var any = false;
+        await foreach (var _ in probe.RowsAsync(db, key, ct))
+        {
+            any = true;
+            break;
+        }
+        await db.Database.CloseConnectionAsync();
+        return any;
     }
 
     static List<(string Name, string Storage)> Columns(DataQuery query) =>
@@ -151,13 +184,28 @@ internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogRe
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt * attempt), ct);
             }
+            catch (StraightCopyCollidedException)
+            {
+                // The batch is read again and goes the upsert way (the writer no longer copies straight); not a failed attempt.
+                attempt--;
+            }
         }
     }
 }
 
+/// <summary>A batch copied straight into the target met a row id the target already holds; it is written again through the upsert.</summary>
+internal sealed class StraightCopyCollidedException() : Exception("A row of the batch is already in the target table.");
+
 /// <summary>Writes delivery batches into one target table of one database kind, with the checkpoint in the same transaction.</summary>
 internal sealed class TargetWriter(DbConnection connection, string kind, string table, string subscription)
 {
+    /// <summary>
+    /// PostgreSQL: batches COPY straight into the target table while this run's rows are new to it. True for a run that
+    /// found the table empty (a first copy); the first batch that meets a row id already there (a row changed while the
+    /// run went on, read again by a later batch) is rolled back and this run's batches go the upsert way from then on.
+    /// </summary>
+    bool copyStraight;
+
     /// <summary>Time spent so far, for the run's log: rows streamed into the target, set-based upserts, commits.</summary>
     public long StreamMs { get; private set; }
     public long ApplyMs { get; private set; }
@@ -214,6 +262,10 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         }
     }
 
+    /// <summary>Decides, once per run, whether its batches may copy straight into the target (see <see cref="copyStraight"/>).</summary>
+    public async Task StartRunAsync(CancellationToken ct) =>
+        copyStraight = kind == ConnectionKinds.Postgres && await ScalarAsync($"SELECT NOT EXISTS (SELECT 1 FROM {Q(table)})", ct) is true;
+
     public async Task<long> CheckpointAsync(CancellationToken ct)
     {
         await using var cmd = connection.CreateCommand();
@@ -232,9 +284,19 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         using var digest = new BatchDigest();
         var normalised = Normalised(rows, columns, digest);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var (count, upserts, deletes) = kind == ConnectionKinds.Postgres
-            ? await PgBatchAsync((NpgsqlConnection)connection, columns, normalised, ct)
-            : await TimedAsync(RowByRowAsync(tx, columns, normalised, ct));
+        var straight = copyStraight;
+        int count, upserts, deletes;
+        try
+        {
+            (count, upserts, deletes) = kind == ConnectionKinds.Postgres
+                ? await PgBatchAsync((NpgsqlConnection)connection, columns, normalised, straight, ct)
+                : await TimedAsync(RowByRowAsync(tx, columns, normalised, ct));
+        }
+        catch (PostgresException ex) when (straight && ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            copyStraight = false;
+            throw new StraightCopyCollidedException();
+        }
         if (count == 0) return (0, 0, 0, "");
         await using (var cmd = connection.CreateCommand())
         {
@@ -354,10 +416,13 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
     }
 
     /// <summary>
-    /// PostgreSQL, binary COPY. Into an empty target table the rows go straight in (a first full copy: the feed holds each
-    /// row id once, tombstones have nothing to delete); otherwise into a temporary table, then one set-based delete and one upsert.
+    /// PostgreSQL, binary COPY. Into an empty target table, or straight on in a run that began with it empty, the rows go
+    /// straight in (the feed holds each row id once per batch; the table's primary key refuses a row id an earlier batch
+    /// wrote, see <see cref="copyStraight"/>), and the batch's tombstones delete by row id afterwards. Otherwise into a
+    /// temporary table, then one set-based delete and one upsert.
     /// </summary>
-    async Task<(int Rows, int Upserts, int Deletes)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, IAsyncEnumerable<object?[]> rows, CancellationToken ct)
+    async Task<(int Rows, int Upserts, int Deletes)> PgBatchAsync(NpgsqlConnection pg, IReadOnlyList<(string Name, string Storage)> columns, IAsyncEnumerable<object?[]> rows,
+        bool straight, CancellationToken ct)
     {
         var types = columns.Select(c => c.Storage switch
         {
@@ -366,7 +431,8 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
         }).ToArray();
         var names = string.Concat(columns.Select(c => ", " + Q(c.Name)));
         var T = Q(table);
-        var empty = await ScalarAsync($"SELECT NOT EXISTS (SELECT 1 FROM {T})", ct) is true;
+        var empty = straight || await ScalarAsync($"SELECT NOT EXISTS (SELECT 1 FROM {T})", ct) is true;
+        var tombstones = new List<long>();
         if (!empty)
             await ExecAsync($"CREATE TEMP TABLE lq_batch (lq_row_id bigint, lq_seq bigint, lq_deleted boolean{string.Concat(columns.Select(c => $", {Q(c.Name)} {SqlType(c.Storage)}"))}) ON COMMIT DROP", null, ct);
         int count = 0, deletes = 0;
@@ -380,7 +446,11 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
                 count++;
                 var deleted = (bool)row[1]!;
                 if (deleted) deletes++;
-                if (deleted && empty) continue;
+                if (deleted && empty)
+                {
+                    tombstones.Add((long)row[2]!);
+                    continue;
+                }
                 // Synchronous writes: the importer buffers, and an await per value costs more than the value.
                 copy.StartRow();
                 copy.Write((long)row[2]!, NpgsqlDbType.Bigint);
@@ -391,7 +461,17 @@ internal sealed class TargetWriter(DbConnection connection, string kind, string 
             await copy.CompleteAsync(ct);
         }
         StreamMs += clock.ElapsedMilliseconds;
-        if (empty) return (count, count - deletes, deletes);
+        if (empty)
+        {
+            // Rows an earlier batch of this run wrote and the provider deleted since; none when the table was empty.
+            if (tombstones.Count > 0)
+            {
+                await using var delete = new NpgsqlCommand($"DELETE FROM {T} WHERE lq_row_id = ANY(@ids)", pg);
+                delete.Parameters.AddWithValue("ids", tombstones.ToArray());
+                await delete.ExecuteNonQueryAsync(ct);
+            }
+            return (count, count - deletes, deletes);
+        }
         clock.Restart();
         await ExecAsync($"DELETE FROM {T} t USING lq_batch b WHERE b.lq_deleted AND t.lq_row_id = b.lq_row_id", null, ct);
         var set = string.Join(", ", new[] { "lq_seq" }.Concat(columns.Select(c => c.Name)).Select(c => $"{Q(c)} = excluded.{Q(c)}"));

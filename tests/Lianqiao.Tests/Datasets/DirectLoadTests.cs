@@ -134,6 +134,61 @@ public sealed class DirectLoadTests(LianqiaoServer server) : IClassFixture<Lianq
         Assert.Equal((0, 1), (append.RowsAccepted, append.RowsQuarantined));
     }
 
+    [Fact]
+    public async Task A_replace_into_a_small_table_keeps_row_ids_and_unchanged_sequences_like_a_merge()
+    {
+        // On PostgreSQL a replace into a table of at most 10,000 rows sets those rows aside and loads directly; on SQLite it
+        // stages and merges. Either way the rows, their ids, their change numbers and the counts must be the merge's.
+        using var steward = await StewardWithSchemaAsync("pop-small-replace");
+        (await LoadCsvAsync(steward, "pop-small-replace", Csv(Row(1, Born), Row(2, Born), Row(3, Born), Row(4, Born)))).EnsureSuccessStatusCode();
+        (await LoadCsvAsync(steward, "pop-small-replace", "id_number\n" + Id(4, Born) + "\n", "delete")).EnsureSuccessStatusCode();
+        var before = await RowsAsync(steward, "pop-small-replace");
+        var since = before.Max(r => r["_seq"].GetInt64());
+        var seqOfOne = before.Single(r => r["id_number"].GetString() == Id(1, Born))["_seq"].GetInt64();
+        var idsBefore = await RowIdsAsync("pop-small-replace");
+
+        // Stored: 1, 2, 3 live, 4 a tombstone. Coming: 1 unchanged, 2 changed, 4 revived, 5 new, 5 again (quarantined); 3 goes.
+        var replaced = await (await LoadCsvAsync(steward, "pop-small-replace",
+            Csv(Row(1, Born), Row(2, Born, name: "李四"), Row(4, Born), Row(5, Born), Row(5, Born, name: "重复")), "replace")).OkJsonAsync<LoadDto>();
+        Assert.Equal((5, 4, 1), (replaced.RowsRead, replaced.RowsAccepted, replaced.RowsQuarantined));
+        Assert.Equal((2, 1, 1), (replaced.RowsInserted, replaced.RowsUpdated, replaced.RowsDeleted));
+
+        var all = await RowsAsync(steward, "pop-small-replace");
+        var live = all.Where(r => !r["_deleted"].GetBoolean()).Select(r => r["id_number"].GetString()).Order().ToArray();
+        Assert.Equal(new[] { 1, 2, 4, 5 }.Select(n => Id(n, Born)).Order().ToArray(), live);
+        Assert.Equal("李四", all.Single(r => r["id_number"].GetString() == Id(2, Born))["name"].GetString());
+        Assert.Equal("张三", all.Single(r => r["id_number"].GetString() == Id(5, Born))["name"].GetString());
+        // Changed, revived, new and gone rows carry new change numbers; the unchanged row keeps its own.
+        var changed = await RowsAsync(steward, "pop-small-replace", since);
+        Assert.Equal(new[] { 2, 3, 4, 5 }.Select(n => Id(n, Born)).Order().ToArray(), changed.Select(r => r["id_number"].GetString()).Order().ToArray());
+        Assert.True(changed.Single(r => r["id_number"].GetString() == Id(3, Born))["_deleted"].GetBoolean());
+        Assert.Equal(seqOfOne, all.Single(r => r["id_number"].GetString() == Id(1, Born))["_seq"].GetInt64());
+        Assert.Equal(all.Count, all.Select(r => r["_seq"].GetInt64()).Distinct().Count());
+        // Every key keeps its row id (delivery targets are keyed on it).
+        var idsAfter = await RowIdsAsync("pop-small-replace");
+        foreach (var (key, id) in idsBefore) Assert.Equal(id, idsAfter[key]);
+        Assert.Equal(5, idsAfter.Count);
+
+        // The key index is back and unique; a later load of the table still works through it.
+        Assert.True(await KeyIndexExistsAsync("pop-small-replace"));
+        var append = await (await LoadCsvAsync(steward, "pop-small-replace", Csv(Row(5, Born)))).OkJsonAsync<LoadDto>();
+        Assert.Equal((0, 1), (append.RowsAccepted, append.RowsQuarantined));
+    }
+
+    /// <summary>The table's rows, tombstones included: ID number → row id.</summary>
+    Task<Dictionary<string, long>> RowIdsAsync(string resourceId) => server.InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == resourceId);
+        await db.Database.OpenConnectionAsync();
+        await using var cmd = db.Database.GetDbConnection().CreateCommand();
+        cmd.CommandText = $"SELECT \"id_number\", \"_id\" FROM \"{table.TableName}\"";
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var ids = new Dictionary<string, long>();
+        while (await reader.ReadAsync()) ids.Add(reader.GetString(0), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
+        return ids;
+    });
+
     Task<bool> KeyIndexExistsAsync(string resourceId) => server.InScopeAsync(async sp =>
     {
         var db = sp.GetRequiredService<LianqiaoDb>();

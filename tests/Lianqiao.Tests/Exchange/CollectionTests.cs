@@ -187,11 +187,13 @@ public sealed class CollectionTests(ExchangeServer server, ITestOutputHelper out
         })).OkJsonAsync<JobDto>();
         Assert.Equal(RunStatus.Succeeded, (await server.RunAsync(good.Id)).Status);
 
-        // The source's server drops the connection after 2,000 rows have streamed.
+        // The source's server drops the connection after 2,000 rows have streamed. A snapshot first counts the rows in the
+        // read's snapshot (one pass over the query), so the connection goes on the second pass, the read itself.
+        await source.ExecAsync("CREATE SEQUENCE passes_at_k2000");
         var dying = await (await CreateJobAsync(new
         {
             name = "中断", kind = "collect", connectionId = connection, resourceId = resource, mode = "snapshot",
-            sourceQuery = "SELECT * FROM people WHERE CASE WHEN sfzh = 'K2000' THEN pg_terminate_backend(pg_backend_pid()) ELSE true END",
+            sourceQuery = "SELECT * FROM people WHERE CASE WHEN sfzh = 'K2000' THEN CASE WHEN nextval('passes_at_k2000') > 1 THEN pg_terminate_backend(pg_backend_pid()) ELSE true END ELSE true END",
             mapping = new object[] { new { source = "sfzh", column = "code" }, new { source = "xm", column = "title" } },
         })).OkJsonAsync<JobDto>();
         await source.ExecAsync("UPDATE people SET xm = 'changed'");

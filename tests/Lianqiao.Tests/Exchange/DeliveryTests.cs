@@ -262,6 +262,121 @@ public sealed class DeliveryTests(ExchangeServer server, ITestOutputHelper outpu
         AssertContiguous(receipts);
         Assert.Equal(receipts[^1].ToSeq, await CheckpointAsync(target, job.Id));
     }
+
+    [Fact]
+    public async Task Delivered_rows_count_against_the_grants_daily_row_quota_which_is_never_overshot()
+    {
+        await PeopleAsync();
+        await using var target = await ExternalDb.CreateAsync(ExchangeServer.SqliteKind, server.DataDirectory);
+        Assert.NotNull(target);
+        var grant = await GrantAsync("t-other-app", server.OtherDepartmentId, ["name", "id_number"], []);
+        await SetQuotaAsync(grant.Id, 15);
+        var job = await DeliveryAsync(target, "t-other-app", server.OtherDepartmentId, "quota_limited", 7);
+        try
+        {
+            // 7 + 7 + 1 rows fit under 15; the feed holds more, so the run stops and says why.
+            var stopped = await server.RunAsync(job.Id);
+            Assert.Equal(RunStatus.Stopped, stopped.Status);
+            Assert.Contains("配额", stopped.Error);
+            Assert.Equal(15, stopped.RowsRead);
+            Assert.Equal(15, (await TargetAsync(target, "quota_limited")).Count);
+            Assert.Equal(15, await QuotaUsedAsync(grant.Id));
+
+            // Nothing left today: the next run delivers nothing and takes nothing.
+            var again = await server.RunAsync(job.Id);
+            Assert.Equal(RunStatus.Stopped, again.Status);
+            Assert.Equal(15, (await TargetAsync(target, "quota_limited")).Count);
+            Assert.Equal(15, await QuotaUsedAsync(grant.Id));
+
+            // A larger quota: the rest comes from the checkpoint, and what each batch did not fill is given back.
+            await SetQuotaAsync(grant.Id, 1_000);
+            var rest = await server.RunAsync(job.Id);
+            Assert.True(rest.Status == RunStatus.Succeeded, rest.Error);
+            var live = await LiveAsync();
+            Assert.Equal(live.Keys.Order(), (await TargetAsync(target, "quota_limited")).Keys.Order());
+            Assert.Equal(stopped.RowsRead + rest.RowsRead, await QuotaUsedAsync(grant.Id));
+            Assert.True(rest.RowsRead >= live.Count - 15);
+
+            // Exactly used up with nothing left in the feed: the run succeeds rather than stopping.
+            await SetQuotaAsync(grant.Id, stopped.RowsRead + rest.RowsRead);
+            Assert.Equal(RunStatus.Succeeded, (await server.RunAsync(job.Id)).Status);
+        }
+        finally
+        {
+            await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grant.Id, "test", new AuditEntry("grant.revoke") { ActorKind = "System" }, default));
+        }
+    }
+
+    Task SetQuotaAsync(Guid grantId, long perDay) => server.InScopeAsync(sp =>
+        sp.GetRequiredService<LianqiaoDb>().Set<Grant>().Where(g => g.Id == grantId).ExecuteUpdateAsync(s => s.SetProperty(g => g.QuotaPerDay, perDay)));
+
+    Task<long> QuotaUsedAsync(Guid grantId) => server.InScopeAsync(sp =>
+        sp.GetRequiredService<LianqiaoDb>().Set<QuotaUsage>().Where(q => q.GrantId == grantId).SumAsync(q => q.Used));
+
+    /// <summary>
+    /// A first copy into an empty PostgreSQL table COPYs every batch straight in; a row changed while the run goes on comes
+    /// again in a later batch, which then meets the primary key and is written through the upsert instead.
+    /// </summary>
+    [Fact]
+    public async Task A_first_copy_goes_straight_in_and_a_row_changed_during_the_run_is_upserted_not_duplicated()
+    {
+        var people = await PeopleAsync();
+        await using var target = await ExternalDb.CreateAsync(ExchangeServer.PostgresKind, server.DataDirectory);
+        if (target is null)
+        {
+            output.WriteLine("no PostgreSQL server here: the straight copy is PostgreSQL's only");
+            return;
+        }
+        var grant = await GrantAsync("t-other-app", server.OtherDepartmentId, ["name", "id_number", "phone"], []);
+        var job = await DeliveryAsync(target, "t-other-app", server.OtherDepartmentId, "straight", 7);
+        Person? original = null;
+        try
+        {
+            Person? changed = null;
+            var afterFirstBatch = new ChangeOnce(7, () =>
+            {
+                // A person the first batch delivered gets a new phone: the feed hands the row out again at its end.
+                var delivered = TargetAsync(target, "straight").GetAwaiter().GetResult();
+                var live = LiveAsync().GetAwaiter().GetResult();
+                // (Not one of the first three people, whom the other tests change.)
+                original = people.Skip(3).First(p => delivered.Keys.Any(id => live.TryGetValue(id, out var number) && number == p.Id));
+                changed = original with { Phone = "13600002222" };
+                LoadCsvAsync("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n"
+                    + Line(changed, ResidentIdNumber.GetGender(changed.Id) == Gender.Male ? "1" : "2"), "upsert").GetAwaiter().GetResult();
+            });
+            var run = await server.RunAsync(job.Id, afterFirstBatch);
+            Assert.True(run.Status == RunStatus.Succeeded, run.Error);
+            Assert.NotNull(changed);
+            var liveNow = await LiveAsync();
+            var rows = await TargetAsync(target, "straight");
+            Assert.Equal(liveNow.Keys.Order(), rows.Keys.Order());
+            Assert.Equal("136****2222", rows[liveNow.Single(l => l.Value == changed!.Id).Key]["phone"]);
+            var receipts = await ReceiptsAsync(job.Id);
+            AssertContiguous(receipts);
+            Assert.Equal(receipts[^1].ToSeq, await CheckpointAsync(target, job.Id));
+        }
+        finally
+        {
+            await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grant.Id, "test", new AuditEntry("grant.revoke") { ActorKind = "System" }, default));
+            // The other tests of the class expect the fixture's people as loaded.
+            if (original is not null)
+                await LoadCsvAsync("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n"
+                    + Line(original, ResidentIdNumber.GetGender(original.Id) == Gender.Male ? "1" : "2"), "upsert");
+        }
+    }
+
+    /// <summary>Runs <paramref name="change"/> once, on its own thread, when the reported rows first reach <paramref name="rows"/>.</summary>
+    sealed class ChangeOnce(long rows, Action change) : IProgress<global::Lianqiao.Datasets.Loading.LoadProgress>
+    {
+        bool done;
+
+        public void Report(global::Lianqiao.Datasets.Loading.LoadProgress value)
+        {
+            if (done || value.Rows < rows) return;
+            done = true;
+            Task.Run(change).GetAwaiter().GetResult();
+        }
+    }
 }
 
 /// <summary>`lianqiao exchange run` as its own process, killed with SIGKILL mid-delivery, then run again.</summary>

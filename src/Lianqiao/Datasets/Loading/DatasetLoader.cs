@@ -247,7 +247,10 @@ internal sealed partial class DatasetLoader(
         // Where the accepted rows wait for the set-based checks: the staging table (rows keyed by "_line"),
         // or, when writing directly, the resource table itself (rows keyed by "_seq" = seqBase + line).
         bool direct;
+        // A replace into a small table on the direct path: its rows wait in a temporary table meanwhile (see SetAsideAsync).
+        bool settingAside;
         long seqBase;
+        string Aside => "old_" + load.Id.ToString("N")[..24];
         string Rows => SqlDialect.Q(direct ? table.TableName : stg);
         string LineColumn => direct ? "\"_seq\"" : "\"_line\"";
         long LineOffset => direct ? seqBase : 0;
@@ -269,7 +272,12 @@ internal sealed partial class DatasetLoader(
                 var clock = Stopwatch.StartNew();
                 using var source = RowSource.Open(request, fullSchema);
                 var map = MapHeader(source.Header);
-                direct = source.MaxLine is not null && await TargetIsEmptyAsync(ct);
+                if (source.MaxLine is not null)
+                {
+                    direct = await TargetIsEmptyAsync(ct);
+                    settingAside = !direct && await ReplacesSmallTableAsync(ct);
+                    direct |= settingAside;
+                }
                 // On SQLite the direct load holds the database's one write lock until it commits, so its rejects are
                 // written inside its transaction; otherwise on a connection of their own (PostgreSQL: beside the COPY).
                 await using var quarantineWriter = new QuarantineWriter(owner.Scopes, load, owner.Time.GetUtcNow(), direct && !sql.IsPostgres ? db : null);
@@ -300,6 +308,20 @@ internal sealed partial class DatasetLoader(
         async Task<bool> TargetIsEmptyAsync(CancellationToken ct) =>
             !deleting && await ScalarAsync($"SELECT CASE WHEN EXISTS (SELECT 1 FROM {SqlDialect.Q(table.TableName)}) THEN 1 ELSE 0 END", ct) == 0;
 
+        /// <summary>The most rows (tombstones included) a table may hold for a replace to set them aside and load directly.</summary>
+        const int SetAsideLimit = 10_000;
+
+        /// <summary>
+        /// A replace on PostgreSQL into a table with few rows (a first big snapshot over a few demo or test rows): staging
+        /// would write every new row twice, for a merge that touches only the few. So the few rows are set aside and the load
+        /// takes the direct path (see <see cref="SetAsideAsync"/>). Only with key columns (rows are matched on them) and when the
+        /// table's columns are the schema's (the rows set aside come back whole).
+        /// </summary>
+        async Task<bool> ReplacesSmallTableAsync(CancellationToken ct) =>
+            sql.IsPostgres && request.Mode == LoadModes.Replace && schema.KeyColumns.Any()
+            && DatasetStore.ColumnsOf(table).Select(c => c.Column).Order().SequenceEqual(schema.Columns.Select(c => c.Column).Order())
+            && await ScalarAsync($"SELECT count(*) FROM (SELECT 1 FROM {SqlDialect.Q(table.TableName)} LIMIT {SetAsideLimit + 1}) x", ct) <= SetAsideLimit;
+
         /// <summary>
         /// Into an empty table: rows are written once, straight into the resource table, inside the one transaction
         /// that also runs the set checks and commits the load. The random-order key index is dropped first and built
@@ -320,6 +342,7 @@ internal sealed partial class DatasetLoader(
             try
             {
                 if (keys.Count > 0) await ExecAsync($"DROP INDEX IF EXISTS {SqlDialect.Q(SqlDialect.KeyIndex(table.TableName))};", ct);
+                if (settingAside) await SetAsideAsync(ct);
                 await using (IStager writer = sql.IsPostgres
                     ? new PgStager((NpgsqlConnection)conn, table.TableName, schema, "_seq", seqBase, load.Id.ToString())
                     : new SqliteStager((Microsoft.Data.Sqlite.SqliteConnection)conn, (Microsoft.Data.Sqlite.SqliteTransaction)tx, "main." + SqlDialect.Q(table.TableName), schema, "_seq", seqBase, load.Id.ToString()))
@@ -331,9 +354,10 @@ internal sealed partial class DatasetLoader(
                 await SetChecksAsync(ct);
                 await quarantine.FlushAsync(ct);
                 var checkedAt = clock.ElapsedMilliseconds;
-                load.RowsInserted = load.RowsAccepted;
+                if (settingAside) await BringBackAsync(ct);
+                else load.RowsInserted = load.RowsAccepted;
                 await FinishAsync(transaction, load.RowsAccepted, ct);
-                owner.LogPhases(load.Id, "direct", written, checkedAt - written, clock.ElapsedMilliseconds - checkedAt);
+                owner.LogPhases(load.Id, settingAside ? "direct, small table set aside" : "direct", written, checkedAt - written, clock.ElapsedMilliseconds - checkedAt);
             }
             catch
             {
@@ -345,6 +369,53 @@ internal sealed partial class DatasetLoader(
             {
                 tx = null;
             }
+        }
+
+        /// <summary>
+        /// Moves the table's few rows into a temporary table, inside the load's transaction and after the key index went (so
+        /// under the exclusive lock): the table is then empty for the direct path. Readers see the old rows until the commit.
+        /// </summary>
+        async Task SetAsideAsync(CancellationToken ct)
+        {
+            var T = SqlDialect.Q(table.TableName);
+            await ExecAsync($"CREATE TEMP TABLE {SqlDialect.Q(Aside)} ON COMMIT DROP AS SELECT * FROM {T}; DELETE FROM {T};", ct);
+        }
+
+        /// <summary>
+        /// The end of a replace with rows set aside, with the same rows, counts and change numbers as the staged merge: a
+        /// loaded row whose key was there before takes that row's id (delivery targets key on it), and, when its values are
+        /// the same, also its change number and load (incremental readers see no false change); rows set aside that the new
+        /// data no longer holds come back as tombstones with new change numbers, tombstones as they were.
+        /// </summary>
+        async Task BringBackAsync(CancellationToken ct)
+        {
+            var T = SqlDialect.Q(table.TableName);
+            var O = SqlDialect.Q(Aside);
+            var M = SqlDialect.Q("m" + Aside);
+            var keys = schema.KeyColumns.Select(c => c.Column).ToList();
+            var cols = schema.Columns.Select(c => c.Column).ToList();
+            var changed = string.Concat(cols.Except(keys).Select(c => $" OR o.{SqlDialect.Q(c)} IS DISTINCT FROM t.{SqlDialect.Q(c)}"));
+            await ExecAsync(
+                $"CREATE TEMP TABLE {M} ON COMMIT DROP AS SELECT o.\"_id\" AS old_id, o.\"_seq\" AS old_seq, o.\"_load_id\" AS old_load, o.\"_deleted\" AS old_deleted, "
+                + $"(o.\"_deleted\"{changed}) AS changed, t.* FROM {O} o JOIN {T} t ON {Match(keys, "o", "t")};", ct);
+            var existing = await ScalarAsync($"SELECT count(*) FROM {M} WHERE NOT old_deleted", ct);
+            var updated = await ScalarAsync($"SELECT count(*) FROM {M} WHERE NOT old_deleted AND changed", ct);
+            var list = SqlDialect.List(cols);
+            await ExecAsync($"DELETE FROM {T} t USING {M} m WHERE t.\"_id\" = m.\"_id\";", ct);
+            await ExecAsync(
+                $"INSERT INTO {T} (\"_id\", {list}, \"_seq\", \"_deleted\", \"_load_id\") OVERRIDING SYSTEM VALUE "
+                + $"SELECT old_id, {list}, CASE WHEN changed THEN \"_seq\" ELSE old_seq END, FALSE, CASE WHEN changed THEN \"_load_id\" ELSE old_load END FROM {M};", ct);
+            var gone = $"FROM {O} o WHERE NOT EXISTS (SELECT 1 FROM {M} m WHERE m.old_id = o.\"_id\")";
+            var doomed = await ScalarAsync($"SELECT count(*) {gone} AND NOT o.\"_deleted\"", ct);
+            var tombstoneBase = doomed > 0 ? await ReserveAsync(doomed, ct) : 0;
+            await ExecAsync(
+                $"INSERT INTO {T} (\"_id\", {list}, \"_seq\", \"_deleted\", \"_load_id\") OVERRIDING SYSTEM VALUE "
+                + $"SELECT o.\"_id\", {SqlDialect.List(cols, "o.")}, CASE WHEN o.\"_deleted\" THEN o.\"_seq\" ELSE @base + row_number() OVER (PARTITION BY o.\"_deleted\" ORDER BY o.\"_id\") END, "
+                + $"TRUE, CASE WHEN o.\"_deleted\" THEN o.\"_load_id\" ELSE @load END {gone};",
+                ct, ("base", tombstoneBase), ("load", load.Id.ToString()));
+            load.RowsDeleted = doomed;
+            load.RowsInserted = load.RowsAccepted - existing;
+            load.RowsUpdated = updated;
         }
 
         /// <summary>
