@@ -38,7 +38,7 @@ internal static class GatewayApi
 
         // The consumer's door: any signed-in key reaches the handler, which answers 403 unless a service grant covers the call.
         routes.MapMethods("/gateway/{resourceId}/{**path}", KnownMethods,
-(HttpContext http, string resourceId, GatewayProxy proxy) => proxy.HandleAsync(http, resourceId))
+                (HttpContext http, string resourceId, GatewayProxy proxy) => proxy.HandleAsync(http, resourceId))
             .RequireAuthorization(Policies.SignedIn)
             .WithMetadata(new DisableRequestSizeLimitAttribute(), GatewayCall.Instance)
             .WithTags("Gateway")
