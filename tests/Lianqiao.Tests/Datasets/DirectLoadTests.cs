@@ -176,18 +176,9 @@ public sealed class DirectLoadTests(LianqiaoServer server) : IClassFixture<Lianq
     }
 
     /// <summary>The table's rows, tombstones included: ID number → row id.</summary>
-    Task<Dictionary<string, long>> RowIdsAsync(string resourceId) => server.InScopeAsync(async sp =>
-    {
-        var db = sp.GetRequiredService<LianqiaoDb>();
-        var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == resourceId);
-        await db.Database.OpenConnectionAsync();
-        await using var cmd = db.Database.GetDbConnection().CreateCommand();
-        cmd.CommandText = $"SELECT \"id_number\", \"_id\" FROM \"{table.TableName}\"";
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var ids = new Dictionary<string, long>();
-        while (await reader.ReadAsync()) ids.Add(reader.GetString(0), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
-        return ids;
-    });
+    async Task<Dictionary<string, long>> RowIdsAsync(string resourceId) =>
+        (await server.TableRowsAsync(resourceId, table => $"SELECT \"id_number\", \"_id\" FROM {table}"))
+            .ToDictionary(row => (string)row[0]!, row => Convert.ToInt64(row[1], System.Globalization.CultureInfo.InvariantCulture));
 
     Task<bool> KeyIndexExistsAsync(string resourceId) => server.InScopeAsync(async sp =>
     {

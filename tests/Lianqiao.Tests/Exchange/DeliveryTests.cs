@@ -88,18 +88,9 @@ public sealed class DeliveryTests(ExchangeServer server, ITestOutputHelper outpu
     }
 
     /// <summary>The platform's live rows: row id → ID number.</summary>
-    Task<Dictionary<long, string>> LiveAsync() => server.InScopeAsync(async sp =>
-    {
-        var db = sp.GetRequiredService<LianqiaoDb>();
-        var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == Resource);
-        await db.Database.OpenConnectionAsync();
-        await using var cmd = db.Database.GetDbConnection().CreateCommand();
-        cmd.CommandText = $"SELECT \"_id\", \"id_number\" FROM \"{table.TableName}\" WHERE NOT \"_deleted\"";
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var rows = new Dictionary<long, string>();
-        while (await reader.ReadAsync()) rows[Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture)] = reader.GetString(1);
-        return rows;
-    });
+    async Task<Dictionary<long, string>> LiveAsync() =>
+        (await server.TableRowsAsync(Resource, table => $"SELECT \"_id\", \"id_number\" FROM {table} WHERE NOT \"_deleted\""))
+            .ToDictionary(row => Convert.ToInt64(row[0], CultureInfo.InvariantCulture), row => (string)row[1]!);
 
     /// <summary>The target's rows: row id → column → value as text.</summary>
     static async Task<Dictionary<long, Dictionary<string, string?>>> TargetAsync(ExternalDb target, string table)

@@ -77,19 +77,9 @@ public sealed class ExchangeServer : LianqiaoServer
         InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Set<ExchangeJob>().AsNoTracking().SingleAsync(j => j.Id == id));
 
     /// <summary>Stored rows of a resource as (key → column value), live ones only.</summary>
-    public Task<Dictionary<string, string?>> StoredAsync(string resourceId, string keyColumn, string column) => InScopeAsync(async sp =>
-    {
-        var db = sp.GetRequiredService<LianqiaoDb>();
-        var table = await db.Set<DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == resourceId);
-        var conn = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync();
-        await using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"SELECT \"{keyColumn}\", \"{column}\" FROM \"{table.TableName}\" WHERE NOT \"_deleted\"";
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var rows = new Dictionary<string, string?>();
-        while (await reader.ReadAsync()) rows.Add(reader.GetString(0), reader.IsDBNull(1) ? null : global::Lianqiao.Quality.ValueParser.Format(reader.GetValue(1)));
-        return rows;
-    });
+    public async Task<Dictionary<string, string?>> StoredAsync(string resourceId, string keyColumn, string column) =>
+        (await TableRowsAsync(resourceId, table => $"SELECT \"{keyColumn}\", \"{column}\" FROM {table} WHERE NOT \"_deleted\""))
+            .ToDictionary(row => (string)row[0]!, row => row[1] is null ? null : global::Lianqiao.Quality.ValueParser.Format(row[1]));
 }
 
 /// <summary>

@@ -179,6 +179,28 @@ public class LianqiaoServer : IAsyncLifetime
         return await work(scope.ServiceProvider);
     }
 
+    /// <summary>
+    /// The rows a raw statement reads from a resource's stored table (tombstones and bookkeeping columns are there to see):
+    /// <paramref name="select"/> gets the quoted table name. SQL NULL comes back as null.
+    /// </summary>
+    public Task<List<object?[]>> TableRowsAsync(string resourceId, Func<string, string> select) => InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<LianqiaoDb>();
+        var table = await db.Set<Lianqiao.Datasets.DatasetTable>().AsNoTracking().SingleAsync(t => t.ResourceId == resourceId);
+        await db.Database.OpenConnectionAsync();
+        await using var cmd = db.Database.GetDbConnection().CreateCommand();
+        cmd.CommandText = select($"\"{table.TableName}\"");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    });
+
     public async Task DisposeAsync()
     {
         foreach (var host in extraHosts) await host.DisposeAsync();
