@@ -5,7 +5,7 @@
 #   gateway  Lianqiao: /gateway/bus-arrivals/json with an application key -> grant -> quota (DB, in blocks) -> forward -> audit (DB)
 # Prints req/s, p99 and the server process's CPU per 1,000 calls of each, and the ratios; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
 # started by .ci/pg-up.sh) or SQLite (DB=sqlite). Everything shares the box's cores: compare ratios, not absolutes.
-# Env: DUR=10s WARM=3s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
+# Env: LQ_ENV= DUR=10s WARM=3s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ANCHORS=${ANCHORS:-/work/shared/bench}
@@ -43,7 +43,8 @@ fi
 echo "== start upstream :$UP_PORT, YARP :$YARP_PORT, Lianqiao :$LQ_PORT ($DB)" >&2
 ASPNETCORE_URLS=http://127.0.0.1:$UP_PORT dotnet "$W/bin/api/Api.dll" > "$W/api.log" 2>&1 & PIDS+=($!)
 ASPNETCORE_URLS=http://127.0.0.1:$YARP_PORT BACKEND=http://127.0.0.1:$UP_PORT dotnet "$W/bin/yarp/YarpProxy.dll" > "$W/yarp.log" 2>&1 & PIDS+=($!)
-Logging__LogLevel__Default=Warning dotnet "$W/bin/lianqiao/Lianqiao.dll" serve --demo --urls "http://127.0.0.1:$LQ_PORT" --data "$W/data" "${DBARGS[@]}" > "$W/lianqiao.log" 2>&1 & PIDS+=($!)
+# LQ_ENV: extra environment for the Lianqiao process only (experiments), e.g. LQ_ENV="DOTNET_TieredPGO=0".
+env ${LQ_ENV:-} Logging__LogLevel__Default=Warning dotnet "$W/bin/lianqiao/Lianqiao.dll" serve --demo --urls "http://127.0.0.1:$LQ_PORT" --data "$W/data" "${DBARGS[@]}" > "$W/lianqiao.log" 2>&1 & PIDS+=($!)
 wait_http "http://127.0.0.1:$UP_PORT/json"; wait_http "http://127.0.0.1:$YARP_PORT/json"; wait_http "http://127.0.0.1:$LQ_PORT/healthz"
 
 echo "== register the upstream behind the demo service bus-arrivals" >&2
