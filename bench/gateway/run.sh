@@ -5,11 +5,11 @@
 #   gateway  Lianqiao: /gateway/bus-arrivals/json with an application key -> grant -> quota (DB, in blocks) -> forward -> audit (DB)
 # Prints req/s, p99 and the server process's CPU per 1,000 calls of each, and the ratios; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
 # started by .ci/pg-up.sh) or SQLite (DB=sqlite). Everything shares the box's cores: compare ratios, not absolutes.
-# Env: LQ_ENV= DUR=10s WARM=3s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
+# Env: LQ_ENV= DUR=10s WARM=10s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ANCHORS=${ANCHORS:-/work/shared/bench}
-W=${W:-/tmp/lq-gw-bench}; DUR=${DUR:-10s}; WARM=${WARM:-3s}; CONN=${CONN:-64}; THREADS=${THREADS:-2}; RUNS=${RUNS:-1}; DB=${DB:-postgres}
+W=${W:-/tmp/lq-gw-bench}; DUR=${DUR:-10s}; WARM=${WARM:-10s}; CONN=${CONN:-64}; THREADS=${THREADS:-2}; RUNS=${RUNS:-1}; DB=${DB:-postgres}
 UP_PORT=${UP_PORT:-5190}; YARP_PORT=${YARP_PORT:-5191}; LQ_PORT=${LQ_PORT:-5192}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 
@@ -74,7 +74,8 @@ declare -A RPS P99 BAD CPU
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 measure() {  # label pid url [wrk args]
   local label=$1 pid=$2 url=$3; shift 3
-  # WARM: Lianqiao's call path keeps the tiering JIT busy for tens of seconds after start (bench/gateway/README.md).
+  # WARM, the same for all three: Lianqiao's call path keeps the tiering JIT busy for seconds after start, far longer than
+  # bare YARP's, and a production gateway runs warm; 10 s by default (3 s before 2026-11-28 16:00; bench/gateway/README.md).
   wrk -t"$THREADS" -c"$CONN" -d"$WARM" "$@" "$url" > /dev/null
   local best_rps=0 best_p99="" bad=0 best_cpu=""
   for r in $(seq 1 "$RUNS"); do
@@ -94,6 +95,7 @@ measure() {  # label pid url [wrk args]
   RPS[$label]=$best_rps; P99[$label]=$best_p99; BAD[$label]=$bad; CPU[$label]=$best_cpu
 }
 echo "== wrk -t$THREADS -c$CONN -d$DUR after -d$WARM (best of $RUNS)" >&2
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 measure direct "${PIDS[0]}" "http://127.0.0.1:$UP_PORT/json"
 measure yarp "${PIDS[1]}" "http://127.0.0.1:$YARP_PORT/json"
 measure gateway "${PIDS[2]}" "$GW_URL" -H "Authorization: Bearer $APP_KEY"
@@ -101,7 +103,7 @@ measure gateway "${PIDS[2]}" "$GW_URL" -H "Authorization: Bearer $APP_KEY"
 AUDITED=$( [ "$DB" = postgres ] && psql -qAt -d "$PGDB" -c "SELECT count(*) FROM audit_records WHERE \"Action\"='gateway.call'" \
   || sqlite3 "$W/data/lianqiao.db" "SELECT count(*) FROM audit_records WHERE Action='gateway.call'")
 {
-  echo "# Gateway benchmark $(date -u +%F) — $DB, wrk -t$THREADS -c$CONN -d$DUR after a $WARM warm-up, $(nproc) cores shared by all processes"
+  echo "# Gateway benchmark $(date -u +%F) — $DB, wrk -t$THREADS -c$CONN -d$DUR after a $WARM warm-up of each, $(nproc) cores shared by all processes, load average $LOAD_START → $(cut -d' ' -f1 /proc/loadavg)"
   echo
   echo "| path | req/s | p99 ms | server CPU ms / 1,000 calls | non-2xx/errors |"
   echo "|---|---:|---:|---:|---:|"
