@@ -7,6 +7,7 @@
 # usage: bench/exchange/run.sh [ROWS=1000000]   needs python3, psql, curl, /usr/bin/time; starts its own PostgreSQL.
 # The timed runs use the platform's deployed form, published for this machine (ReadyToRun, as bench/load does);
 # BUILD=plain times the plain `dotnet build` output instead (the runs before 15:30 UTC on 2026-11-28 did).
+# CLI_ENV="NAME=VALUE …" sets runtime variables for the two timed runs only (e.g. to try a runtime setting).
 set -euo pipefail
 ROWS=${1:-1000000}
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
@@ -38,7 +39,7 @@ if [ "${BUILD:-r2r}" != plain ]; then
   dotnet publish "$ROOT/src/Lianqiao" -c Release -r "$RID" --self-contained false -o "$WORK/bin" -nologo -v q -clp:ErrorsOnly >&2
   BIN=$WORK/bin/Lianqiao
 fi
-BUILT=$([ "${BUILD:-r2r}" = plain ] && echo "plain build" || echo "ReadyToRun publish")
+BUILT=$([ "${BUILD:-r2r}" = plain ] && echo "plain build" || echo "ReadyToRun publish")${CLI_ENV:+, $CLI_ENV}
 
 now() { date +%s.%N; }
 t0=$(now)
@@ -53,7 +54,7 @@ run_cli() {
     DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -F 499 -g -o "$PERF/$1.perf.data" -- \
       "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   else
-    /usr/bin/time -v -o "$WORK/$1.time" "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
+    /usr/bin/time -v -o "$WORK/$1.time" env ${CLI_ENV:-} "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   fi
 }
 run_cli collect "$COLLECT"
