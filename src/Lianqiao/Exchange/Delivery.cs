@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.Channels;
 using Lianqiao.Audit;
 using Lianqiao.Catalog;
 using Lianqiao.Data;
@@ -80,7 +81,7 @@ internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogRe
             var query = DataQuery.Build(resource, table, grant, new DataRequest(null, null, null, limit, null, null, since), limit, rowIds: true);
             // Rows stream from the data API's query into the target's transaction: a batch is never held in memory whole.
             // A failed batch keeps its reserve taken: whether a commit whose answer was lost went through is unknown here.
-            var (count, upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), Counted(query.RowsAsync(db, key, ct), run.RowsRead, progress), () => query.Last, ct), ct);
+            var (count, upserts, deletes, digest) = await WithRetriesAsync(() => writer.WriteBatchAsync(Columns(query), ReadAhead(Counted(query.RowsAsync(db, key, ct), run.RowsRead, progress), ct), () => query.Last, ct), ct);
             await db.Database.CloseConnectionAsync();
             if (grant.QuotaPerDay is not null && limit - count > 0) await quota.TryConsumeAsync(grant.Id, -(limit - count), null, CancellationToken.None);
             if (count == 0) break;
@@ -132,6 +133,52 @@ internal sealed partial class DeliveryRunner(ConnectionOpener opener, ICatalogRe
         {
             if (++n % 10_000 == 0) progress?.Report(new LoadProgress(before + n, 0));
             yield return row;
+        }
+    }
+
+    /// <summary>
+    /// The rows read (and masked) on a thread of their own, a few hundred ahead of the writer, which formats, hashes and
+    /// sends them meanwhile: the two halves of a batch overlap on two cores, as the loader's read and write do. Memory
+    /// stays flat (at most four chunks wait). The writer reads <see cref="DataQuery.Last"/> only after the last row, which the
+    /// reader set before it completed the queue. The reader is stopped and awaited before this ends, however it ends, so the
+    /// platform's connection is never used by two threads.
+    /// </summary>
+    static async IAsyncEnumerable<object?[]> ReadAhead(IAsyncEnumerable<object?[]> rows, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        const int ChunkRows = 256;
+        var queue = Channel.CreateBounded<object?[][]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                var chunk = new List<object?[]>(ChunkRows);
+                await foreach (var row in rows.WithCancellation(stop.Token))
+                {
+                    chunk.Add(row);
+                    if (chunk.Count < ChunkRows) continue;
+                    await queue.Writer.WriteAsync([.. chunk], stop.Token);
+                    chunk.Clear();
+                }
+                if (chunk.Count > 0) await queue.Writer.WriteAsync([.. chunk], stop.Token);
+                queue.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                queue.Writer.Complete(ex);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var chunk in queue.Reader.ReadAllAsync(CancellationToken.None))
+            {
+                foreach (var row in chunk) yield return row;
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await reading;
         }
     }
 
