@@ -7,7 +7,9 @@
 # usage: bench/exchange/run.sh [ROWS=1000000]   needs python3, psql, curl, /usr/bin/time; starts its own PostgreSQL.
 # The timed runs use the platform's deployed form, published for this machine (ReadyToRun, as bench/load does);
 # BUILD=plain times the plain `dotnet build` output instead (the runs before 15:30 UTC on 2026-11-28 did).
-# CLI_ENV="NAME=VALUE …" sets runtime variables for the two timed runs only (e.g. to try a runtime setting).
+# PUBLISHED=DIR takes that folder's published CLI (the same `dotnet publish -r linux-x64` done beforehand, so the
+# locked run does not spend its time publishing). CLI_ENV="NAME=VALUE …" sets runtime variables for the two timed
+# runs only (e.g. to try a runtime setting).
 set -euo pipefail
 ROWS=${1:-1000000}
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
@@ -33,7 +35,9 @@ COLLECT=$(api "$ADMIN" "$URL/api/v1/exchange/jobs" -d "{\"name\":\"bench collect
 DELIVER=$(api "$ADMIN" "$URL/api/v1/exchange/jobs" -d "{\"name\":\"bench deliver\",\"kind\":\"deliver\",\"connectionId\":\"$DST\",\"resourceId\":\"population-basic\",\"appId\":\"$APP_ID\",\"targetTable\":\"population_copy\",\"batchSize\":100000}" | json 'd["id"]')
 # The timed runs are the CLI's, alone on the machine's share of CPU: the server is not needed for them.
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
-if [ "${BUILD:-r2r}" != plain ]; then
+if [ -n "${PUBLISHED:-}" ]; then
+  BIN=$PUBLISHED/Lianqiao   # published beforehand, outside the lock
+elif [ "${BUILD:-r2r}" != plain ]; then
   RID=linux-$(case "$(uname -m)" in aarch64|arm64) echo arm64 ;; *) echo x64 ;; esac)
   echo "publishing Release ($RID, ReadyToRun)…" >&2
   dotnet publish "$ROOT/src/Lianqiao" -c Release -r "$RID" --self-contained false -o "$WORK/bin" -nologo -v q -clp:ErrorsOnly >&2
