@@ -5,6 +5,11 @@
 # run: `psql -c "COPY population TO STDOUT" | psql -c "COPY population FROM STDIN"` between two databases of the same server.
 # Prints the figures and the ratio, and adds them to README.md (newest first) with the date and the machine load.
 # usage: bench/exchange/run.sh [ROWS=1000000]   needs python3, psql, curl, /usr/bin/time; starts its own PostgreSQL.
+# The timed runs use the platform's deployed form, published for this machine (ReadyToRun, as bench/load does);
+# BUILD=plain times the plain `dotnet build` output instead (the runs before 15:30 UTC on 2026-11-28 did).
+# PUBLISHED=DIR takes that folder's published CLI (the same `dotnet publish -r linux-x64` done beforehand, so the
+# locked run does not spend its time publishing). CLI_ENV="NAME=VALUE …" sets runtime variables for the two timed
+# runs only (e.g. to try a runtime setting).
 set -euo pipefail
 ROWS=${1:-1000000}
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
@@ -30,6 +35,15 @@ COLLECT=$(api "$ADMIN" "$URL/api/v1/exchange/jobs" -d "{\"name\":\"bench collect
 DELIVER=$(api "$ADMIN" "$URL/api/v1/exchange/jobs" -d "{\"name\":\"bench deliver\",\"kind\":\"deliver\",\"connectionId\":\"$DST\",\"resourceId\":\"population-basic\",\"appId\":\"$APP_ID\",\"targetTable\":\"population_copy\",\"batchSize\":100000}" | json 'd["id"]')
 # The timed runs are the CLI's, alone on the machine's share of CPU: the server is not needed for them.
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
+if [ -n "${PUBLISHED:-}" ]; then
+  BIN=$PUBLISHED/Lianqiao   # published beforehand, outside the lock
+elif [ "${BUILD:-r2r}" != plain ]; then
+  RID=linux-$(case "$(uname -m)" in aarch64|arm64) echo arm64 ;; *) echo x64 ;; esac)
+  echo "publishing Release ($RID, ReadyToRun)…" >&2
+  dotnet publish "$ROOT/src/Lianqiao" -c Release -r "$RID" --self-contained false -o "$WORK/bin" -nologo -v q -clp:ErrorsOnly >&2
+  BIN=$WORK/bin/Lianqiao
+fi
+BUILT=$([ "${BUILD:-r2r}" = plain ] && echo "plain build" || echo "ReadyToRun publish")${CLI_ENV:+, $CLI_ENV}
 
 now() { date +%s.%N; }
 t0=$(now)
@@ -44,7 +58,7 @@ run_cli() {
     DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -F 499 -g -o "$PERF/$1.perf.data" -- \
       "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   else
-    /usr/bin/time -v -o "$WORK/$1.time" "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
+    /usr/bin/time -v -o "$WORK/$1.time" env ${CLI_ENV:-} "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   fi
 }
 run_cli collect "$COLLECT"
@@ -58,10 +72,10 @@ if [ -n "${PERF:-}" ]; then
   echo "profiled into $PERF (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
   grep -h "phases" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
 fi
-python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" <<'PY'
+python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" "$BUILT" <<'PY'
 import json, re, sys, datetime
 rows, t0, t1, t2, t3 = int(sys.argv[1]), *map(float, sys.argv[2:6])
-anchored, delivered, work, readme, load = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], sys.argv[9], sys.argv[10]
+anchored, delivered, work, readme, load, built = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11]
 collect = json.load(open(f"{work}/collect.json")); deliver = json.load(open(f"{work}/deliver.json"))
 rss = lambda f: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f).read()).group(1)) // 1024
 cpu = lambda f: sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", open(f).read()).group(1)) for k in ("User", "System"))
@@ -69,7 +83,7 @@ phases = lambda f: "; ".join(m.strip() for m in re.findall(r"(phases[^:\n]*: [^\
 anchor_s, collect_s, deliver_s = t1 - t0, t2 - t1, t3 - t2
 e2e = rows / (collect_s + deliver_s); anchor = rows / anchor_s
 lines = [
-    f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {rows:,} rows",
+    f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {rows:,} rows ({built})",
     f"- load: `{load.strip()}`",
     f"- anchor `COPY TO STDOUT | COPY FROM STDIN`: {anchor_s:.1f} s, {anchor:,.0f} rows/s ({anchored:,} rows)",
     f"- collection (`lianqiao exchange run`, snapshot, rules on): {collect_s:.1f} s wall, status {collect['status']}, read {collect['rowsRead']:,}, accepted {collect['rowsAccepted']:,}, quarantined {collect['rowsQuarantined']:,}; peak RSS {rss(work + '/collect.time')} MB, process CPU {cpu(work + '/collect.time'):.1f} s ({cpu(work + '/collect.time') / rows * 1e6:.1f} s per 1M rows)",

@@ -139,10 +139,7 @@ internal static class Collection
     {
         null or DBNull => null,
         string s => s,
-        DateTime d when target == 'D' => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        // timestamptz arrives as UTC; the platform stores China's wall-clock time, as people enter it.
-        DateTime d when d.Kind == DateTimeKind.Utc => ValueParser.Format(DateTime.SpecifyKind(d + ChinaTime.Offset, DateTimeKind.Unspecified)),
-        DateTime d => ValueParser.Format(d),
+        DateTime d => Text(d, target),
         DateTimeOffset o => ValueParser.Format(o.ToOffset(ChinaTime.Offset).DateTime),
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         TimeOnly t => t.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
@@ -153,6 +150,16 @@ internal static class Collection
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString(),
     };
+
+    /// <summary>A date-time as the text the row checker parses; typed, so a reader's typed getter needs no boxed value.</summary>
+    public static string Text(DateTime value, char target)
+    {
+        if (target == 'D') return value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // timestamptz arrives as UTC; the platform stores China's wall-clock time, as people enter it.
+        if (value.Kind == DateTimeKind.Utc) value = DateTime.SpecifyKind(value + ChinaTime.Offset, DateTimeKind.Unspecified);
+        // As ValueParser.Format writes a DateTime.
+        return value.ToString(value.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>A source query's rows as the loader reads files: text cells under the resource's column names. Tracks the change column's largest value.</summary>
@@ -187,7 +194,9 @@ internal sealed class DatabaseRowSource : RowSource
     public override IReadOnlyList<string> Header { get; }
     public override int FieldCount => cells.Length;
     public override long Line => rows + 1;
-    public override double Fraction => 0;
+    public override double Fraction => RowCount is > 0 and var total ? Math.Min(1, (double)rows / total) : 0;
+    // Counted in the read's own snapshot, so the read cannot return more rows (see CollectionRunner.OpenAsync).
+    public override long? MaxLine => RowCount + 1;
     /// <summary>The largest change value read so far, as checkpoint text.</summary>
     public string? MaxChange { get; private set; }
     DateTime maxTime = DateTime.MinValue;
@@ -202,15 +211,14 @@ internal sealed class DatabaseRowSource : RowSource
         return true;
     }
 
-    /// <summary>Text and date columns read typed: no boxed value per cell on the hot path; other types through <see cref="Collection.Text"/>.</summary>
+    /// <summary>Text, date and timestamp columns read typed: no boxed value per cell on the hot path; other types through <see cref="Collection.Text"/>.</summary>
     string? Cell(int i)
     {
         var ordinal = ordinals[i];
         if (reader.IsDBNull(ordinal)) return null;
         var type = fieldTypes[i];
         if (type == typeof(string)) return reader.GetString(ordinal);
-        if (type == typeof(DateTime) && types[i] == 'D')
-            return reader.GetDateTime(ordinal).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        if (type == typeof(DateTime)) return Collection.Text(reader.GetDateTime(ordinal), types[i]);
         return Collection.Text(reader.GetValue(ordinal), types[i]);
     }
 
@@ -243,25 +251,19 @@ internal sealed class DatabaseRowSource : RowSource
 
     public override string? Get(int index) => cells[index];
 
-    /// <summary>The same rows as a stream of text cells (a copy per row), for a loader entry point that takes row streams.</summary>
-    public async IAsyncEnumerable<string?[]> RowsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
-    {
-        while (Read())
-        {
-            ct.ThrowIfCancellationRequested();
-            yield return (string?[])cells.Clone();
-        }
-        await Task.CompletedTask;
-    }
-
     /// <summary>How many rows the query returns, when counted in the same snapshot as the read (see <see cref="CollectionRunner.OpenAsync"/>).</summary>
     public long? RowCount { get; init; }
 
     /// <summary>The read-only snapshot transaction the count and the read share, if any.</summary>
     public DbTransaction? Snapshot { get; init; }
 
+    bool disposed;
+
+    /// <summary>Both the loader (when it has read the rows) and the collection (on every path) dispose the source: the second does nothing.</summary>
     public override void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         reader.Dispose();
         command.Dispose();
         Snapshot?.Dispose();
@@ -297,8 +299,7 @@ internal sealed class CollectionRunner(ConnectionOpener opener, DatasetLoader lo
         DatasetLoad load;
         try
         {
-            var rows = new RowStream(source.Header, source.RowsAsync(ct), source.RowCount);
-            load = await loader.RunAsync(LoadRequest.FromRows(job.ResourceId, mode, rows, $"exchange:{job.Name}", actor, actor), progress, ct);
+            load = await loader.RunAsync(LoadRequest.FromSource(job.ResourceId, mode, source, $"exchange:{job.Name}", actor, actor), progress, ct);
         }
         catch (LoadRefusedException refused)
         {

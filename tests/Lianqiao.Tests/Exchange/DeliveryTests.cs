@@ -356,6 +356,52 @@ public sealed class DeliveryTests(ExchangeServer server, ITestOutputHelper outpu
         }
     }
 
+    /// <summary>
+    /// PostgreSQL targets are written with COPY in text format: a value holding a tab, a newline, a carriage return or a
+    /// backslash must arrive escaped and come back as stored, as must a missing value, a date and a timestamp.
+    /// </summary>
+    [Fact]
+    public async Task Values_with_tabs_newlines_and_backslashes_arrive_in_a_postgresql_target_as_stored()
+    {
+        var people = await PeopleAsync();
+        await using var target = await ExternalDb.CreateAsync(ExchangeServer.PostgresKind, server.DataDirectory);
+        if (target is null)
+        {
+            output.WriteLine("no PostgreSQL server here: the text COPY is PostgreSQL's only");
+            return;
+        }
+        var grant = await GrantAsync("t-other-app", server.OtherDepartmentId, ["id_number", "address", "birth_date", "household_id", "updated_at"], ["address", "birth_date"]);
+        var original = people[4];
+        const string Address = "连云港市\t海州区\\某路\n1号\r\n2室 \\N";
+        try
+        {
+            // Quoted, so the CSV field keeps its line breaks; no household number, so it is stored as missing.
+            var gender = ResidentIdNumber.GetGender(original.Id) == Gender.Male ? "1" : "2";
+            await LoadCsvAsync("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n"
+                + $"{original.Id},{original.Name},{gender},{original.Birth},{original.Phone},\"{Address}\",,2026-11-01 08:30:15\n", "upsert");
+            var job = await DeliveryAsync(target, "t-other-app", server.OtherDepartmentId, "escaped", 7);
+            var run = await server.RunAsync(job.Id);
+            Assert.True(run.Status == RunStatus.Succeeded, run.Error);
+
+            var rowId = (await LiveAsync()).Single(l => l.Value == original.Id).Key;
+            var row = (await TargetAsync(target, "escaped"))[rowId];
+            Assert.Equal(Address, row["address"]);
+            Assert.Equal(original.Birth, row["birth_date"]);
+            Assert.Equal(original.Id[..6] + "********" + original.Id[^4..], row["id_number"]);
+            // (TargetAsync shows a missing value as ""; the database tells them apart.)
+            var stored = await target.QueryAsync($"SELECT household_id IS NULL, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS.US') FROM escaped WHERE lq_row_id = {rowId}");
+            Assert.Equal(true, Assert.Single(stored)[0]);
+            Assert.Equal("2026-11-01 08:30:15.000000", stored[0][1]);
+        }
+        finally
+        {
+            await server.InScopeAsync(sp => sp.GetRequiredService<GrantService>().RevokeAsync(grant.Id, "test", new AuditEntry("grant.revoke") { ActorKind = "System" }, default));
+            // The other tests of the class expect the fixture's people as loaded.
+            await LoadCsvAsync("id_number,name,gender,birth_date,phone,address,household_id,updated_at\n"
+                + Line(original, ResidentIdNumber.GetGender(original.Id) == Gender.Male ? "1" : "2"), "upsert");
+        }
+    }
+
     /// <summary>Runs <paramref name="change"/> once, on its own thread, when the reported rows first reach <paramref name="rows"/>.</summary>
     sealed class ChangeOnce(long rows, Action change) : IProgress<global::Lianqiao.Datasets.Loading.LoadProgress>
     {

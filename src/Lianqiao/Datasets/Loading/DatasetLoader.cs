@@ -39,6 +39,16 @@ internal sealed record LoadRequest(string ResourceId, string Mode, string Format
     /// </summary>
     public static LoadRequest FromRows(string resourceId, string mode, RowStream rows, string sourceName, string actorId, string actorName) =>
         new(resourceId, mode, LoadFormats.Rows, "", sourceName, 0, actorId, actorName) { Rows = rows };
+
+    /// <summary>When set, the open source to read the rows from; the load disposes it when done (a second dispose must be harmless).</summary>
+    public RowSource? Source { get; init; }
+
+    /// <summary>
+    /// As <see cref="FromRows"/>, from a source the caller opened (an exchange connector's database reader): the loader
+    /// reads its cells where they are, with no row array copied and handed over per row.
+    /// </summary>
+    public static LoadRequest FromSource(string resourceId, string mode, RowSource source, string sourceName, string actorId, string actorName) =>
+        new(resourceId, mode, LoadFormats.Rows, "", sourceName, 0, actorId, actorName) { Source = source };
 }
 
 internal sealed record LoadProgress(long Rows, double Fraction);

@@ -65,7 +65,7 @@ internal abstract class RowSource : IDisposable
     public abstract void Dispose();
 
     public static RowSource Open(LoadRequest request, TableSchema schema) =>
-        request.Rows is { } rows ? new StreamRowSource(rows) : Open(request.FilePath, request.Format, schema);
+        request.Source ?? (request.Rows is { } rows ? new StreamRowSource(rows) : Open(request.FilePath, request.Format, schema));
 
     public static RowSource Open(string path, string format, TableSchema schema) => format switch
     {
