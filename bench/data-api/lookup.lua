@@ -1,5 +1,6 @@
--- wrk script for the data API: key lookups by household id, or 100-row pages, with the app's key.
--- usage: wrk ... -s lookup.lua URL -- HOUSEHOLDS_FILE KEY MODE   (MODE = lookup | page | anchor | anchor-page)
+-- wrk script for the data API: key lookups by household id, or 100-row pages at $offset=0…5000, with the app's key.
+-- usage: wrk ... -s lookup.lua URL -- HOUSEHOLDS_FILE KEY MODE   (MODE = lookup | offset | anchor | anchor-offset)
+-- The keyset pages (nextCursor walks) are pages.lua's.
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -16,9 +17,9 @@ end
 function request()
   local id = ids[math.random(#ids)]
   if mode == "anchor" then return wrk.format("GET", "/household/" .. id) end
-  if mode == "anchor-page" then return wrk.format("GET", "/page?offset=" .. math.random(0, 5000)) end
+  if mode == "anchor-offset" then return wrk.format("GET", "/page?offset=" .. math.random(0, 5000)) end
   local headers = { ["Authorization"] = "Bearer " .. key }
-  if mode == "page" then
+  if mode == "offset" then
     return wrk.format("GET", "/api/v1/data/population-basic?$limit=100&$offset=" .. math.random(0, 5000), headers)
   end
   return wrk.format("GET", "/api/v1/data/population-basic?$where=household_id%3D%27" .. id .. "%27", headers)
