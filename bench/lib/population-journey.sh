@@ -13,7 +13,7 @@ start_population_server() {
   export PGTEST=$WORK/pg
   eval "$(bash "$ROOT/.ci/pg-up.sh")"
   psql -Xq -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" postgres
-  export LIANQIAO_DB="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$database;Maximum Pool Size=64"
+  export LIANQIAO_DB="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$database;Maximum Pool Size=64${PG_EXTRA:-}"
 
   echo "building Release…" >&2
   dotnet build "$ROOT/src/Lianqiao" -c Release -nologo -clp:ErrorsOnly >&2
