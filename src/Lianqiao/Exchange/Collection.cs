@@ -157,8 +157,7 @@ internal static class Collection
         if (target == 'D') return value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         // timestamptz arrives as UTC; the platform stores China's wall-clock time, as people enter it.
         if (value.Kind == DateTimeKind.Utc) value = DateTime.SpecifyKind(value + ChinaTime.Offset, DateTimeKind.Unspecified);
-        // As ValueParser.Format writes a DateTime.
-        return value.ToString(value.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+        return ValueParser.Format(value)!;
     }
 }
 

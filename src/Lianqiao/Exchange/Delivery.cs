@@ -600,7 +600,7 @@ internal sealed class ValueText
     static bool TryFormat(object value, Span<char> into, out int n) => value switch
     {
         DateOnly d => d.TryFormat(into, out n, "yyyy-MM-dd", CultureInfo.InvariantCulture),
-        DateTime t => t.TryFormat(into, out n, t.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+        DateTime t => t.TryFormat(into, out n, Quality.ValueParser.DateTimeFormat(t), CultureInfo.InvariantCulture),
         // What ToString(null, InvariantCulture) writes, for the numbers.
         _ => ((ISpanFormattable)value).TryFormat(into, out n, default, CultureInfo.InvariantCulture),
     };

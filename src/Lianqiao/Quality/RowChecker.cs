@@ -389,13 +389,16 @@ internal static class ValueParser
         'N' or 'Y' => "number", 'B' or 'F' => "floating-point number", 'I' => "integer", 'D' => "date", 'T' => "date-time", 'L' => "boolean", _ => "text",
     };
 
+    /// <summary>How a stored date-time is written as text: seconds always, fractions only when it has them.</summary>
+    public static string DateTimeFormat(DateTime t) => t.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF";
+
     /// <summary>The stored value as text, for quarantine rows and exports.</summary>
     public static string? Format(object? value) => value switch
     {
         null => null,
         string s => s,
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        DateTime t => t.ToString(t.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+        DateTime t => t.ToString(DateTimeFormat(t), CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString(),

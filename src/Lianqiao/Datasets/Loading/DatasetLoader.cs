@@ -1137,7 +1137,7 @@ internal sealed class SqliteStager : IStager
                 bool b => SQLitePCL.raw.sqlite3_bind_int64(stmt, at, b ? 1 : 0),
                 double d => SQLitePCL.raw.sqlite3_bind_double(stmt, at, d),
                 DateOnly d when d.TryFormat(text, out n, "yyyy-MM-dd", inv) => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, text.AsSpan(0, n)),
-                DateTime t when t.TryFormat(text, out n, t.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", inv)
+                DateTime t when t.TryFormat(text, out n, ValueParser.DateTimeFormat(t), inv)
                     => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, text.AsSpan(0, n)),
                 decimal m when m.TryFormat(text, out n, default, inv) => SQLitePCL.raw.sqlite3_bind_text16(stmt, at, text.AsSpan(0, n)),
                 var v => throw new InvalidOperationException($"Unexpected value type {v.GetType()}."),
