@@ -46,9 +46,35 @@ fi
 BUILT=$([ "${BUILD:-r2r}" = plain ] && echo "plain build" || echo "ReadyToRun publish")${CLI_ENV:+, $CLI_ENV}
 
 now() { date +%s.%N; }
+# CPU seconds the PostgreSQL server has used so far: the postmaster and its live children (backends, background
+# workers), plus what its exited children used (cutime/cstime, added to the postmaster when it reaps them). A stage's
+# difference is the server's side of the work, which the client's own CPU does not show.
+pg_cpu() {
+  sleep 0.3   # the postmaster reaps the backends of the connections just closed
+  python3 - "$(head -1 "$PGTEST/data/postmaster.pid")" <<'PY2'
+import os, sys
+def stat(pid):
+    try: f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError: return None
+    return int(f[1]), [int(x) for x in f[11:15]]   # ppid; utime, stime, cutime, cstime
+master = int(sys.argv[1]); ticks = sum(stat(master)[1])
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    s = stat(pid)
+    if s and s[0] == master: ticks += sum(s[1][:2])
+print(ticks / os.sysconf("SC_CLK_TCK"))
+PY2
+}
+# watch STAGE / unwatch: the server's CPU by database during a stage, into $WORK/STAGE.pg.json (bench/exchange/pg_watch.py).
+watch() { rm -f "$WORK/stop"; python3 "$HERE/pg_watch.py" "$(head -1 "$PGTEST/data/postmaster.pid")" "$WORK/stop" > "$WORK/$1.pg.json" & WATCH=$!; sleep 0.3; }
+unwatch() { sleep 0.3; touch "$WORK/stop"; wait $WATCH; }
+c0=$(pg_cpu)
+watch anchor
 t0=$(now)
-psql -Xq exsrc -c "COPY population TO STDOUT" | psql -Xq exanchor -c "COPY population FROM STDIN"
+/usr/bin/time -f "%U %S" -o "$WORK/anchor-out.time" psql -Xq exsrc -c "COPY population TO STDOUT" \
+  | /usr/bin/time -f "%U %S" -o "$WORK/anchor-in.time" psql -Xq exanchor -c "COPY population FROM STDIN"
 t1=$(now)
+unwatch
+c1=$(pg_cpu)
 # PERF=DIR: each run under `perf record` instead (DIR/collect.perf.data, DIR/deliver.perf.data; JIT frames named through
 # the runtime's perf map, W^X off so perf sees the JIT code). dotnet-trace's thread-time sampling was tried first: it
 # piles samples on P/Invoke returns. The figures are then skewed by the profiler and not written to README.md.
@@ -61,26 +87,38 @@ run_cli() {
     /usr/bin/time -v -o "$WORK/$1.time" env ${CLI_ENV:-} "$BIN" exchange run "$2" --data "$WORK/data" > "$WORK/$1.json" 2> "$WORK/$1.log"
   fi
 }
+c1b=$(pg_cpu)
+watch collect
 run_cli collect "$COLLECT"
 t2=$(now)
+unwatch
+c2=$(pg_cpu)
+watch deliver
 run_cli deliver "$DELIVER"
 t3=$(now)
+unwatch
+c3=$(pg_cpu)
 
 ANCHORED=$(psql -XAtq exanchor -c "SELECT count(*) FROM population")
 DELIVERED=$(psql -XAtq exdst -c "SELECT count(*) FROM population_copy")
 if [ -n "${PERF:-}" ]; then
   echo "profiled into $PERF (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
+  echo "anchor psql clients CPU: $(cat "$WORK/anchor-out.time" "$WORK/anchor-in.time" | tr '\n' ' ')"
+  echo "PostgreSQL server CPU: anchor $(echo "$c1 - $c0" | bc) s, collect $(echo "$c2 - $c1b" | bc) s, deliver $(echo "$c3 - $c2" | bc) s"
+  for stage in anchor collect deliver; do echo "  $stage by database: $(cat "$WORK/$stage.pg.json")"; done
   grep -h "phases" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
 fi
-python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" "$BUILT" <<'PY'
+python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" "$BUILT" "$c0" "$c1" "$c1b" "$c2" "$c3" <<'PY'
 import json, re, sys, datetime
 rows, t0, t1, t2, t3 = int(sys.argv[1]), *map(float, sys.argv[2:6])
 anchored, delivered, work, readme, load, built = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11]
+c0, c1, c1b, c2, c3 = map(float, sys.argv[12:17])
 collect = json.load(open(f"{work}/collect.json")); deliver = json.load(open(f"{work}/deliver.json"))
 rss = lambda f: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f).read()).group(1)) // 1024
 cpu = lambda f: sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", open(f).read()).group(1)) for k in ("User", "System"))
 phases = lambda f: "; ".join(m.strip() for m in re.findall(r"(phases[^:\n]*: [^\n]*)", open(f).read())) or "not logged"
 anchor_s, collect_s, deliver_s = t1 - t0, t2 - t1, t3 - t2
+clients = sum(float(x) for f in ("anchor-out", "anchor-in") for x in open(f"{work}/{f}.time").read().split()[-2:])
 e2e = rows / (collect_s + deliver_s); anchor = rows / anchor_s
 lines = [
     f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {rows:,} rows ({built})",
@@ -90,6 +128,10 @@ lines = [
     f"  - phases (the loader's log): {phases(work + '/collect.log')}",
     f"- delivery (`lianqiao exchange run`, masked, PostgreSQL target): {deliver_s:.1f} s wall, status {deliver['status']}, {deliver['batches']} batches, {delivered:,} rows in the target; peak RSS {rss(work + '/deliver.time')} MB, process CPU {cpu(work + '/deliver.time'):.1f} s ({cpu(work + '/deliver.time') / rows * 1e6:.1f} s per 1M rows)",
     f"  - phases (the delivery's log): {phases(work + '/deliver.log')}",
+    f"- CPU by side (user+sys s): anchor psql clients {clients:.1f} + PostgreSQL server {c1 - c0:.1f}; "
+    f"collection ours {cpu(work + '/collect.time'):.1f} + server {c2 - c1b:.1f}; delivery ours {cpu(work + '/deliver.time'):.1f} + server {c3 - c2:.1f}",
+    "  - the server's CPU by database (a backend's database, or the background process): "
+    + "; ".join(f"{stage} {open(f'{work}/{stage}.pg.json').read().strip()}" for stage in ("anchor", "collect", "deliver")),
     f"- end to end: {e2e:,.0f} rows/s (source rows / (collection + delivery wall time, each including process start))",
     f"- **ratio to the anchor: {e2e / anchor:.2f}×** (target ≥ 0.5×)",
     f"- the runs alone (their recorded durations, without process start): {collect['durationMs'] / 1000:.1f} s + {deliver['durationMs'] / 1000:.1f} s, "
