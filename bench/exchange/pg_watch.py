@@ -18,13 +18,16 @@ def children():
 def label(title):
     words = title.removeprefix("postgres: ").split()
     # A backend's title is "postgres: USER DATABASE HOST ACTIVITY"; background processes are named plainly.
-    return "db " + words[1] if len(words) >= 3 and ("(" in words[2] or words[2] == "[local]") else " ".join(words)[:40] or "starting"
+    return "db " + words[1] if len(words) >= 3 and ("(" in words[2] or words[2] == "[local]") else " ".join(words)[:40] or "exiting"
 start = {pid: ticks for pid, _, ticks in children()}
 last = {}
 while True:
     done = os.path.exists(stop)
     for pid, title, ticks in children():
-        last[pid] = (label(title), ticks - start.get(pid, 0))
+        # A label, once a backend has set its title, stays: an exiting backend's title reads empty, and a child just
+        # forked still shows the postmaster's command line.
+        name = last[pid][0] if pid in last and not last[pid][0].startswith(("/", "exiting")) else label(title)
+        last[pid] = (name, ticks - start.get(pid, 0))
     if done: break
     time.sleep(0.1)
 by = {}
