@@ -72,7 +72,7 @@ watch anchor
 t0=$(now)
 /usr/bin/time -f "%U %S" -o "$WORK/anchor-out.time" psql -Xq exsrc -c "COPY population TO STDOUT" \
   | /usr/bin/time -f "%U %S" -o "$WORK/anchor-in.time" psql -Xq exanchor -c "COPY population FROM STDIN"
-t1=$(now)
+ta=$(now)
 unwatch
 c1=$(pg_cpu)
 # PERF=DIR: each run under `perf record` instead (DIR/collect.perf.data, DIR/deliver.perf.data; JIT frames named through
@@ -89,11 +89,14 @@ run_cli() {
 }
 c1b=$(pg_cpu)
 watch collect
+# The wall times are taken right around each run: the CPU probes and their pauses stay outside them.
+t1=$(now)
 run_cli collect "$COLLECT"
 t2=$(now)
 unwatch
 c2=$(pg_cpu)
 watch deliver
+t2b=$(now)
 run_cli deliver "$DELIVER"
 t3=$(now)
 unwatch
@@ -102,22 +105,22 @@ c3=$(pg_cpu)
 ANCHORED=$(psql -XAtq exanchor -c "SELECT count(*) FROM population")
 DELIVERED=$(psql -XAtq exdst -c "SELECT count(*) FROM population_copy")
 if [ -n "${PERF:-}" ]; then
-  echo "profiled into $PERF (figures not recorded): anchor $(echo "$t1 - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2" | bc) s"
+  echo "profiled into $PERF (figures not recorded): anchor $(echo "$ta - $t0" | bc) s, collect $(echo "$t2 - $t1" | bc) s, deliver $(echo "$t3 - $t2b" | bc) s"
   echo "anchor psql clients CPU: $(cat "$WORK/anchor-out.time" "$WORK/anchor-in.time" | tr '\n' ' ')"
   echo "PostgreSQL server CPU: anchor $(echo "$c1 - $c0" | bc) s, collect $(echo "$c2 - $c1b" | bc) s, deliver $(echo "$c3 - $c2" | bc) s"
   for stage in anchor collect deliver; do echo "  $stage by database: $(cat "$WORK/$stage.pg.json")"; done
   grep -h "phases" "$WORK/collect.log" "$WORK/deliver.log"; exit 0
 fi
-python3 - "$ROWS" "$t0" "$t1" "$t2" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" "$BUILT" "$c0" "$c1" "$c1b" "$c2" "$c3" <<'PY'
+python3 - "$ROWS" "$t0" "$ta" "$t1" "$t2" "$t2b" "$t3" "$ANCHORED" "$DELIVERED" "$WORK" "$HERE/README.md" "$(uptime)" "$BUILT" "$c0" "$c1" "$c1b" "$c2" "$c3" <<'PY'
 import json, re, sys, datetime
-rows, t0, t1, t2, t3 = int(sys.argv[1]), *map(float, sys.argv[2:6])
-anchored, delivered, work, readme, load, built = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11]
-c0, c1, c1b, c2, c3 = map(float, sys.argv[12:17])
+rows, t0, ta, t1, t2, t2b, t3 = int(sys.argv[1]), *map(float, sys.argv[2:8])
+anchored, delivered, work, readme, load, built = int(sys.argv[8]), int(sys.argv[9]), sys.argv[10], sys.argv[11], sys.argv[12], sys.argv[13]
+c0, c1, c1b, c2, c3 = map(float, sys.argv[14:19])
 collect = json.load(open(f"{work}/collect.json")); deliver = json.load(open(f"{work}/deliver.json"))
 rss = lambda f: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f).read()).group(1)) // 1024
 cpu = lambda f: sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", open(f).read()).group(1)) for k in ("User", "System"))
 phases = lambda f: "; ".join(m.strip() for m in re.findall(r"(phases[^:\n]*: [^\n]*)", open(f).read())) or "not logged"
-anchor_s, collect_s, deliver_s = t1 - t0, t2 - t1, t3 - t2
+anchor_s, collect_s, deliver_s = ta - t0, t2 - t1, t3 - t2b
 clients = sum(float(x) for f in ("anchor-out", "anchor-in") for x in open(f"{work}/{f}.time").read().split()[-2:])
 e2e = rows / (collect_s + deliver_s); anchor = rows / anchor_s
 lines = [
