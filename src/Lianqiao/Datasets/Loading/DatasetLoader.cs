@@ -353,14 +353,12 @@ internal sealed partial class DatasetLoader(
             {
                 if (keys.Count > 0) await ExecAsync($"DROP INDEX IF EXISTS {SqlDialect.Q(SqlDialect.KeyIndex(table.TableName))};", ct);
                 if (settingAside) await SetAsideAsync(ct);
-                var rebuild = sql.IsPostgres ? await DropRowIndexesAsync(ct) : null;
                 await using (IStager writer = sql.IsPostgres
                     ? new PgStager((NpgsqlConnection)conn, table.TableName, schema, "_seq", seqBase, load.Id.ToString())
                     : new SqliteStager((Microsoft.Data.Sqlite.SqliteConnection)conn, (Microsoft.Data.Sqlite.SqliteTransaction)tx, "main." + SqlDialect.Q(table.TableName), schema, "_seq", seqBase, load.Id.ToString()))
                 {
                     await ReadAsync(source, map, checker, writer, maxLine, ct);
                 }
-                if (rebuild is not null) await ExecAsync(rebuild, ct);
                 await quarantine.FlushAsync(ct);
                 var written = clock.ElapsedMilliseconds;
                 await SetChecksAsync(ct);
@@ -381,25 +379,6 @@ internal sealed partial class DatasetLoader(
             {
                 tx = null;
             }
-        }
-
-        /// <summary>
-        /// PostgreSQL, direct path: the primary key on "_id" and the "_seq" index go for the COPY, like the key index, and
-        /// the returned statement builds them again (one sort each) before the set checks, which find rows by "_seq". Kept
-        /// up row by row they cost the server more CPU than the rest of the COPY over the anchor's plain table (measured,
-        /// 1M population rows: 3.1 s against 2.6 s with both built after; bench/exchange/README.md). The name of the primary
-        /// key is the table's own, read from the catalog, so the table ends up as it was created.
-        /// </summary>
-        async Task<string?> DropRowIndexesAsync(CancellationToken ct)
-        {
-            var T = SqlDialect.Q(table.TableName);
-            string? primaryKey;
-            await using (var cmd = Command("SELECT conname FROM pg_constraint WHERE conrelid = @t::regclass AND contype = 'p'", ("t", T)))
-                primaryKey = await cmd.ExecuteScalarAsync(ct) as string;
-            var seq = SqlDialect.Q(SqlDialect.SeqIndex(table.TableName));
-            await ExecAsync((primaryKey is null ? "" : $"ALTER TABLE {T} DROP CONSTRAINT {SqlDialect.Q(primaryKey)}; ") + $"DROP INDEX IF EXISTS {seq};", ct);
-            return (primaryKey is null ? "" : $"ALTER TABLE {T} ADD CONSTRAINT {SqlDialect.Q(primaryKey)} PRIMARY KEY (\"_id\"); ")
-                + SqlDialect.CreateSeqIndex(table.TableName);
         }
 
         /// <summary>

@@ -66,15 +66,10 @@ internal sealed partial class SqlDialect(bool postgres)
         sb.Append(", \"_load_id\" ").Append(IsPostgres ? "text" : "TEXT");
         foreach (var c in columns) sb.Append(", ").Append(Q(c.Column)).Append(' ').Append(SqlType(c.Type));
         sb.Append(");\n");
-        sb.Append(CreateSeqIndex(table)).Append('\n');
+        sb.Append("CREATE INDEX ").Append(Q("ix_" + Short(table) + "_seq")).Append(" ON ").Append(Q(table)).Append(" (\"_seq\");\n");
         if (keys.Count > 0) sb.Append(CreateKeyIndex(table, keys)).Append('\n');
         return sb.ToString();
     }
-
-    /// <summary>The index on the change number, which the change feed (since=) reads in order.</summary>
-    public static string SeqIndex(string table) => "ix_" + Short(table) + "_seq";
-
-    public static string CreateSeqIndex(string table) => $"CREATE INDEX {Q(SeqIndex(table))} ON {Q(table)} (\"_seq\");";
 
     /// <summary>The unique index on the key items (named per table so PostgreSQL's schema-wide index names do not clash).</summary>
     public static string KeyIndex(string table) => "ux_" + Short(table) + "_key";
