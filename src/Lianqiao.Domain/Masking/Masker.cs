@@ -278,6 +278,12 @@ public static partial class Masker
     /// <summary>The same test as <see cref="TextElements.Of"/>: such text has one text element per char.</summary>
     private static bool IsOneElementPerChar(ReadOnlySpan<char> text)
     {
+        // ID numbers, phones and codes are printable ASCII: one vectorised scan decides them.
+        if (!text.ContainsAnyExceptInRange(' ', '~'))
+        {
+            return true;
+        }
+
         foreach (var c in text)
         {
             if (c is not ((>= ' ' and <= '~') or (>= '\u4E00' and <= '\u9FFF')))
@@ -325,21 +331,17 @@ public static partial class Masker
             last = Math.Min(last, (n - 1 - first) / 2);
         }
 
-        for (var i = 0; i < n; i++)
-        {
-            destination[i] = i < first || i >= n - last ? value[i] : '*';
-        }
-
+        value[..first].CopyTo(destination);
+        destination[first..(n - last)].Fill('*');
+        value[(n - last)..].CopyTo(destination[(n - last)..]);
         return n;
     }
 
     private static int MaskAfter(ReadOnlySpan<char> value, int keep, Span<char> destination)
     {
-        for (var i = 0; i < value.Length; i++)
-        {
-            destination[i] = i < keep ? value[i] : '*';
-        }
-
+        keep = Math.Min(keep, value.Length);
+        value[..keep].CopyTo(destination);
+        destination[keep..value.Length].Fill('*');
         return value.Length;
     }
 

@@ -242,6 +242,7 @@ internal sealed class DataQuery
         readonly int offset;
         readonly Storage[] storage;
         readonly Cell[] cells;
+        readonly ColumnMask[] masks;
         readonly char[] masked = new char[Masker.MaxSpanLength];
 
         public JsonRows(DataQuery query, DbCommand command, DbDataReader reader, byte[] pseudonymKey)
@@ -252,6 +253,7 @@ internal sealed class DataQuery
             this.pseudonymKey = pseudonymKey;
             offset = query.ChangeFeed ? (query.RowIds ? 3 : 2) : 1;
             storage = query.StorageClasses.Select(StorageOf).ToArray();
+            masks = query.Masks.ToArray();
             var typed = reader is Npgsql.NpgsqlDataReader;
             cells = storage.Select((s, i) => typed ? CellOf(s, reader.GetFieldType(i + offset)) : Cell.General).ToArray();
         }
@@ -285,7 +287,6 @@ internal sealed class DataQuery
                 if (query.RowIds) TabularOutput.WriteValue(json, names[2], reader.GetInt64(2));
                 firstValue = offset;
             }
-            var masks = query.Masks;
             for (var i = 0; i < cells.Length; i++)
             {
                 var name = names[firstValue + i];
