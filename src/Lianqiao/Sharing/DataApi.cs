@@ -66,7 +66,7 @@ internal static class DataApi
         DataQuery query;
         try
         {
-            query = DataQuery.Build(resource, table, grant, new DataRequest(select, where, order, limit, offset, cursor, since), reserved);
+            query = DataQuery.BuildRemembered(resource, table, grant, new DataRequest(select, where, order, limit, offset, cursor, since), reserved);
         }
         catch (QueryException ex)
         {

@@ -56,6 +56,57 @@ internal sealed class DataQuery
         _ => OutputType.Text,
     };
 
+    /// <summary>How many of <see cref="Parameters"/> come from the grant's row filter and the caller's $where (the rest: cursor or since, limit, offset).</summary>
+    int FixedParameters { get; init; }
+
+    /// <summary>The data API's shapes per remembered grant object (see <see cref="BuildRemembered"/>).</summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Grant, GrantShapes> Shapes = [];
+
+    sealed class GrantShapes(ResourceDto resource, DatasetTable table)
+    {
+        public ResourceDto Resource { get; } = resource;
+        public DatasetTable Table { get; } = table;
+        public System.Collections.Concurrent.ConcurrentDictionary<(string? Select, string? Where, string? Order, int Paging), DataQuery> Built { get; } = new();
+    }
+
+    /// <summary>
+    /// <see cref="Build"/> for the data API, remembered per grant object and request shape. The grant, catalog entry and
+    /// table row are objects this node remembers for at most a second, so a client walking pages gets the statement, masks
+    /// and columns built about once a second instead of on every page; only the cursor, limit and offset values are new.
+    /// A new grant, catalog entry or table row object starts afresh, so a revoke or a masking change is never outlived.
+    /// </summary>
+    public static DataQuery BuildRemembered(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit)
+    {
+        if (!Shapes.TryGetValue(grant, out var shapes) || !ReferenceEquals(shapes.Resource, resource) || !ReferenceEquals(shapes.Table, table))
+        {
+            shapes = new GrantShapes(resource, table);
+            Shapes.AddOrUpdate(grant, shapes);
+        }
+        var paging = (request.Since is not null ? 1 : 0) | (!string.IsNullOrWhiteSpace(request.Cursor) ? 2 : 0) | (request.Offset is > 0 ? 4 : 0);
+        var key = (request.Select, request.Where, request.Order, paging);
+        if (shapes.Built.TryGetValue(key, out var shape)) return shape.WithValues(request, limit);
+        var query = Build(resource, table, grant, request, limit);
+        // A few shapes per grant (a client pages one way); callers that vary $where endlessly are built each time.
+        if (shapes.Built.Count < 32) shapes.Built.TryAdd(key, query);
+        return query;
+    }
+
+    /// <summary>This query's statement, masks and columns with the cursor (or since), limit and offset of <paramref name="request"/>, as <see cref="Build"/> adds them.</summary>
+    DataQuery WithValues(DataRequest request, long limit)
+    {
+        var parameters = new List<(string Name, object? Value)>(FixedParameters + 3);
+        for (var i = 0; i < FixedParameters; i++) parameters.Add(Parameters[i]);
+        if (request.Since is { } since) parameters.Add(("since", since));
+        else if (!string.IsNullOrWhiteSpace(request.Cursor)) parameters.Add(("cursor", DecodeCursor(request.Cursor)));
+        parameters.Add(("limit", limit));
+        if (request.Offset is > 0 && request.Since is null) parameters.Add(("offset", request.Offset.Value));
+        return new DataQuery
+        {
+            Columns = Columns, Sql = Sql, Parameters = parameters, Masks = Masks, StorageClasses = StorageClasses, ChangeFeed = ChangeFeed,
+            RowIds = RowIds, Limit = limit, FixedParameters = FixedParameters,
+        };
+    }
+
     /// <summary>Builds the query; throws <see cref="QueryException"/> with every error of the caller's parameters.</summary>
     public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit, bool rowIds = false)
     {
@@ -96,6 +147,7 @@ internal sealed class DataQuery
             parameters.AddRange(fragment.Names.Zip(fragment.Values));
         }
 
+        var fixedParameters = parameters.Count;
         string order;
         if (request.Since is { } since)
         {
@@ -140,6 +192,7 @@ internal sealed class DataQuery
             ChangeFeed = request.Since is not null,
             RowIds = rowIds,
             Limit = limit,
+            FixedParameters = fixedParameters,
         };
     }
 
