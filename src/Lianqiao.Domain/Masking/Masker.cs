@@ -23,6 +23,85 @@ public static partial class Masker
             return null;
         }
 
+        // Most values (ID numbers, phones, names, addresses) take the span path: one string instead of a builder and its copy.
+        Span<char> masked = stackalloc char[MaxSpanLength];
+        if (TryApply(rule, value, masked, pseudonymKey, out var written, out var suppressed))
+        {
+            return suppressed ? null : new string(masked[..written]);
+        }
+
+        return ApplyByTextElements(rule, value, pseudonymKey);
+    }
+
+    /// <summary>The longest value (in chars) <see cref="TryApply"/> masks; a destination of this size always suffices.</summary>
+    public const int MaxSpanLength = 256;
+
+    /// <summary>
+    /// Masks one value into <paramref name="destination"/> without allocating, with exactly the output of
+    /// <see cref="Apply"/>, when the value is one the span path covers: at most <see cref="MaxSpanLength"/> chars of printable
+    /// ASCII and common Han (one text element per char) and a rule without regrouping or date parsing. Returns false
+    /// otherwise (nothing written): the caller then uses <see cref="Apply"/>. <paramref name="suppressed"/> means the value
+    /// leaves as null.
+    /// </summary>
+    public static bool TryApply(MaskingRule rule, ReadOnlySpan<char> value, Span<char> destination, ReadOnlySpan<byte> pseudonymKey,
+        out int written, out bool suppressed)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        written = 0;
+        suppressed = false;
+        if (rule.GroupSize > 0 || value.Length > MaxSpanLength || destination.Length < Math.Max(value.Length, PseudonymLength))
+        {
+            return false;
+        }
+
+        switch (rule.Kind)
+        {
+            case MaskingKind.Suppress:
+                suppressed = true;
+                return true;
+            case MaskingKind.Pseudonym:
+                written = Pseudonymise(value, pseudonymKey, destination);
+                return true;
+            case MaskingKind.None:
+                value.CopyTo(destination);
+                written = value.Length;
+                return true;
+        }
+
+        if (!IsOneElementPerChar(value))
+        {
+            return false;
+        }
+
+        switch (rule.Kind)
+        {
+            case MaskingKind.KeepEnds:
+                written = MaskEnds(value, rule.KeepFirst, rule.KeepLast, destination);
+                return true;
+            case MaskingKind.GeneraliseAddressToDistrict:
+                written = GeneraliseAddress(value, destination);
+                return true;
+            case MaskingKind.KeepEmailDomain:
+                var at = value.LastIndexOf('@');
+                if (at < 0)
+                {
+                    written = MaskEnds(value, rule.KeepFirst, 0, destination);
+                    return true;
+                }
+
+                written = MaskEnds(value[..at], rule.KeepFirst, 0, destination);
+                value[at..].CopyTo(destination[written..]);
+                written += value.Length - at;
+                return true;
+            default:
+                return false;   // dates (parsed from text) take the string path
+        }
+    }
+
+    /// <summary>The text-element implementation behind <see cref="Apply"/>, for any value (and the reference the span path is tested against).</summary>
+    internal static string? ApplyByTextElements(MaskingRule rule, string value, ReadOnlySpan<byte> pseudonymKey)
+    {
+
         if (rule.GroupSize > 0)
         {
             value = string.Concat(value.Where(c => !char.IsWhiteSpace(c)));
@@ -53,6 +132,14 @@ public static partial class Masker
     public static string Pseudonymise(string value, ReadOnlySpan<byte> key)
     {
         ArgumentNullException.ThrowIfNull(value);
+        Span<char> hex = stackalloc char[PseudonymLength];
+        return new string(hex[..Pseudonymise(value.AsSpan(), key, hex)]);
+    }
+
+    private const int PseudonymLength = 16;
+
+    private static int Pseudonymise(ReadOnlySpan<char> value, ReadOnlySpan<byte> key, Span<char> destination)
+    {
         if (key.IsEmpty)
         {
             throw new ArgumentException("A pseudonym key is required.", nameof(key));
@@ -62,7 +149,8 @@ public static partial class Masker
         var length = Encoding.UTF8.GetMaxByteCount(value.Length);
         Span<byte> utf8 = length <= 256 ? stackalloc byte[256] : new byte[length];
         HMACSHA256.HashData(key, utf8[..Encoding.UTF8.GetBytes(value, utf8)], mac);
-        return Convert.ToHexStringLower(mac[..8]);
+        Convert.TryToHexStringLower(mac[..(PseudonymLength / 2)], destination, out var written);
+        return written;
     }
 
     /// <summary>
@@ -185,6 +273,76 @@ public static partial class Masker
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The same test as <see cref="TextElements.Of"/>: such text has one text element per char.</summary>
+    private static bool IsOneElementPerChar(ReadOnlySpan<char> text)
+    {
+        // ID numbers, phones and codes are printable ASCII: one vectorised scan decides them.
+        if (!text.ContainsAnyExceptInRange(' ', '~'))
+        {
+            return true;
+        }
+
+        foreach (var c in text)
+        {
+            if (c is not ((>= ' ' and <= '~') or (>= '\u4E00' and <= '\u9FFF')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // The span forms below mirror GeneraliseAddress, MaskEnds and MaskAfter over text of one element per char.
+    private static int GeneraliseAddress(ReadOnlySpan<char> address, Span<char> destination)
+    {
+        var limit = address.Length;
+        for (var i = 0; i < address.Length; i++)
+        {
+            if (char.IsDigit(address[i]))
+            {
+                limit = i;
+                break;
+            }
+        }
+
+        for (var i = 0; i < limit; i++)
+        {
+            var c = address[i];
+            if (c is '县' or '旗' || (c == '区' && (i == 0 || address[i - 1] is not ('治' or '地' or '小' or '社'))))
+            {
+                return MaskAfter(address, i + 1, destination);
+            }
+        }
+
+        return limit >= address.Length
+            ? MaskEnds(address, FallbackAdministrativeLength, 0, destination)
+            : MaskAfter(address, Math.Min(FallbackAdministrativeLength, limit), destination);
+    }
+
+    private static int MaskEnds(ReadOnlySpan<char> value, int first, int last, Span<char> destination)
+    {
+        var n = value.Length;
+        if (first + last >= n)
+        {
+            first = Math.Min(first, (n - 1) / 2);
+            last = Math.Min(last, (n - 1 - first) / 2);
+        }
+
+        value[..first].CopyTo(destination);
+        destination[first..(n - last)].Fill('*');
+        value[(n - last)..].CopyTo(destination[(n - last)..]);
+        return n;
+    }
+
+    private static int MaskAfter(ReadOnlySpan<char> value, int keep, Span<char> destination)
+    {
+        keep = Math.Min(keep, value.Length);
+        value[..keep].CopyTo(destination);
+        destination[keep..value.Length].Fill('*');
+        return value.Length;
     }
 
     /// <summary>

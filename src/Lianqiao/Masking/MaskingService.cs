@@ -63,7 +63,9 @@ public sealed class MaskingService(KeyFolder keys, TimeProvider time)
         if (mask.Rule.GroupSize == 0 && value is DateOnly or DateTime)
         {
             var date = value is DateOnly d ? d : DateOnly.FromDateTime((DateTime)value);
-            if (mask.Rule.Kind == MaskingKind.GeneraliseDateToYear) return date.Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+            // "0000" pads years before 1000; the plain form of any later year is the same text without a custom format's parsing.
+            if (mask.Rule.Kind == MaskingKind.GeneraliseDateToYear)
+                return date.Year >= 1000 ? date.Year.ToString(System.Globalization.CultureInfo.InvariantCulture) : date.Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
             if (mask.Rule.Kind == MaskingKind.GeneraliseDateToMonth) return date.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
         }
         var text = value switch

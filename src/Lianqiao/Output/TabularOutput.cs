@@ -15,6 +15,15 @@ public enum OutputType { Text, Integer, Number, Boolean, Date, DateTime }
 /// <summary>One column of a tabular answer, as the consumer sees it (after projection and masking).</summary>
 public sealed record OutputColumn(string Name, string Label, OutputType Type);
 
+/// <summary>Rows read one at a time that write their own values into a JSON object (no row array, no boxed value per cell).</summary>
+public interface IJsonRows : IAsyncDisposable
+{
+    ValueTask<bool> ReadAsync(CancellationToken ct);
+
+    /// <summary>Writes the current row's values, each after its name in <paramref name="names"/> (the columns' order).</summary>
+    void WriteValues(Utf8JsonWriter json, JsonEncodedText[] names);
+}
+
 /// <summary>
 /// Streams rows as JSON, NDJSON, CSV, XLSX or Parquet for every way tabular data leaves (data API, downloads, open portal,
 /// quarantine export). JSON, NDJSON and CSV go straight to the response; XLSX and Parquet are zip/footer formats that need a
@@ -56,6 +65,21 @@ public static class TabularOutput
     static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IAsyncEnumerable<object?[]> rows, bool lines,
         Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
     {
+        await using var arrays = new ArrayRows(rows, ct);
+        return await WriteJsonAsync(output, columns, arrays, lines, envelope, ct);
+    }
+
+    /// <summary>
+    /// Writes rows that write their own values as one JSON answer ({"rows":[…], envelope…}); returns the number written.
+    /// Used by the data API's pages, which read typed values from the database and mask them straight into the writer.
+    /// </summary>
+    public static Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IJsonRows rows,
+        Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct) =>
+        WriteJsonAsync(output, columns, rows, lines: false, envelope, ct);
+
+    static async Task<long> WriteJsonAsync(Stream output, IReadOnlyList<OutputColumn> columns, IJsonRows rows, bool lines,
+        Func<long, IReadOnlyDictionary<string, object?>>? envelope, CancellationToken ct)
+    {
         // Rented, not grown: a 100-row page is 20–30 KB, and growing a fresh 8 KB buffer cost two copies and three arrays per answer.
         using var buffer = new PooledBufferWriter(64 * 1024);
         var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = lines };
@@ -68,10 +92,10 @@ public static class TabularOutput
             json.WriteStartObject();
             json.WriteStartArray("rows");
         }
-        await foreach (var row in rows.WithCancellation(ct))
+        while (await rows.ReadAsync(ct))
         {
             json.WriteStartObject();
-            for (var i = 0; i < names.Length; i++) WriteValue(json, names[i], row[i]);
+            rows.WriteValues(json, names);
             json.WriteEndObject();
             count++;
             if (lines)
@@ -88,7 +112,8 @@ public static class TabularOutput
             foreach (var (key, value) in envelope?.Invoke(count) ?? new Dictionary<string, object?>())
             {
                 json.WritePropertyName(key);
-                JsonSerializer.Serialize(json, value);
+                if (value is null or string or long) WriteValue(json, value);
+                else JsonSerializer.Serialize(json, value);
             }
             json.WriteEndObject();
         }
@@ -104,9 +129,31 @@ public static class TabularOutput
         json.Reset(buffer);
     }
 
-    static void WriteValue(Utf8JsonWriter json, JsonEncodedText name, object? value)
+    /// <summary>Rows as arrays of values, written through <see cref="WriteValue(Utf8JsonWriter, JsonEncodedText, object?)"/>.</summary>
+    sealed class ArrayRows(IAsyncEnumerable<object?[]> rows, CancellationToken ct) : IJsonRows
+    {
+        readonly IAsyncEnumerator<object?[]> enumerator = rows.GetAsyncEnumerator(ct);
+
+        public ValueTask<bool> ReadAsync(CancellationToken cancellationToken) => enumerator.MoveNextAsync();
+
+        public void WriteValues(Utf8JsonWriter json, JsonEncodedText[] names)
+        {
+            var row = enumerator.Current;
+            for (var i = 0; i < names.Length; i++) WriteValue(json, names[i], row[i]);
+        }
+
+        public ValueTask DisposeAsync() => enumerator.DisposeAsync();
+    }
+
+    /// <summary>One property of a row: every JSON writer of tabular values goes through here, so all write a value alike.</summary>
+    public static void WriteValue(Utf8JsonWriter json, JsonEncodedText name, object? value)
     {
         json.WritePropertyName(name);
+        WriteValue(json, value);
+    }
+
+    static void WriteValue(Utf8JsonWriter json, object? value)
+    {
         Span<char> text = stackalloc char[40];
         switch (value)
         {

@@ -66,7 +66,7 @@ internal static class DataApi
         DataQuery query;
         try
         {
-            query = DataQuery.Build(resource, table, grant, new DataRequest(select, where, order, limit, offset, cursor, since), reserved);
+            query = DataQuery.BuildRemembered(resource, table, grant, new DataRequest(select, where, order, limit, offset, cursor, since), reserved);
         }
         catch (QueryException ex)
         {
@@ -83,13 +83,22 @@ internal static class DataApi
         var outcome = AuditOutcome.Success;
         try
         {
-            rows = await TabularOutput.WriteAsync(counting, outputFormat, query.Columns, query.RowsAsync(db, key, ct), ct, bom == true,
-                count => new Dictionary<string, object?>
-                {
-                    ["count"] = count,
-                    ["nextCursor"] = query.ChangeFeed || count < query.Limit || query.Last < 0 ? null : DataQuery.EncodeCursor(query.Last),
-                    ["nextSince"] = query.ChangeFeed ? Math.Max(query.Last, since ?? 0) : null,
-                });
+            Func<long, IReadOnlyDictionary<string, object?>> envelope = count => new Dictionary<string, object?>
+            {
+                ["count"] = count,
+                ["nextCursor"] = query.ChangeFeed || count < query.Limit || query.Last < 0 ? null : DataQuery.EncodeCursor(query.Last),
+                ["nextSince"] = query.ChangeFeed ? Math.Max(query.Last, since ?? 0) : null,
+            };
+            if (outputFormat == OutputFormat.Json)
+            {
+                // Pages (the busiest answer) are written from the database reader without a row array per row.
+                await using var jsonRows = await query.OpenJsonRowsAsync(db, key, ct);
+                rows = await TabularOutput.WriteJsonAsync(counting, query.Columns, jsonRows, envelope, ct);
+            }
+            else
+            {
+                rows = await TabularOutput.WriteAsync(counting, outputFormat, query.Columns, query.RowsAsync(db, key, ct), ct, bom == true, envelope);
+            }
         }
         catch (Exception) when (!ct.IsCancellationRequested)
         {

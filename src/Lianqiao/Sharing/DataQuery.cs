@@ -1,10 +1,12 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Lianqiao.Catalog;
 using Lianqiao.Data;
 using Lianqiao.Datasets;
 using Lianqiao.Datasets.Storage;
+using Lianqiao.Domain.Masking;
 using Lianqiao.Domain.Query;
 using Lianqiao.Masking;
 using Lianqiao.Output;
@@ -54,6 +56,57 @@ internal sealed class DataQuery
         _ => OutputType.Text,
     };
 
+    /// <summary>How many of <see cref="Parameters"/> come from the grant's row filter and the caller's $where (the rest: cursor or since, limit, offset).</summary>
+    int FixedParameters { get; init; }
+
+    /// <summary>The data API's shapes per remembered grant object (see <see cref="BuildRemembered"/>).</summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Grant, GrantShapes> Shapes = [];
+
+    sealed class GrantShapes(ResourceDto resource, DatasetTable table)
+    {
+        public ResourceDto Resource { get; } = resource;
+        public DatasetTable Table { get; } = table;
+        public System.Collections.Concurrent.ConcurrentDictionary<(string? Select, string? Where, string? Order, int Paging), DataQuery> Built { get; } = new();
+    }
+
+    /// <summary>
+    /// <see cref="Build"/> for the data API, remembered per grant object and request shape. The grant, catalog entry and
+    /// table row are objects this node remembers for at most a second, so a client walking pages gets the statement, masks
+    /// and columns built about once a second instead of on every page; only the cursor, limit and offset values are new.
+    /// A new grant, catalog entry or table row object starts afresh, so a revoke or a masking change is never outlived.
+    /// </summary>
+    public static DataQuery BuildRemembered(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit)
+    {
+        if (!Shapes.TryGetValue(grant, out var shapes) || !ReferenceEquals(shapes.Resource, resource) || !ReferenceEquals(shapes.Table, table))
+        {
+            shapes = new GrantShapes(resource, table);
+            Shapes.AddOrUpdate(grant, shapes);
+        }
+        var paging = (request.Since is not null ? 1 : 0) | (!string.IsNullOrWhiteSpace(request.Cursor) ? 2 : 0) | (request.Offset is > 0 ? 4 : 0);
+        var key = (request.Select, request.Where, request.Order, paging);
+        if (shapes.Built.TryGetValue(key, out var shape)) return shape.WithValues(request, limit);
+        var query = Build(resource, table, grant, request, limit);
+        // A few shapes per grant (a client pages one way); callers that vary $where endlessly are built each time.
+        if (shapes.Built.Count < 32) shapes.Built.TryAdd(key, query);
+        return query;
+    }
+
+    /// <summary>This query's statement, masks and columns with the cursor (or since), limit and offset of <paramref name="request"/>, as <see cref="Build"/> adds them.</summary>
+    DataQuery WithValues(DataRequest request, long limit)
+    {
+        var parameters = new List<(string Name, object? Value)>(FixedParameters + 3);
+        for (var i = 0; i < FixedParameters; i++) parameters.Add(Parameters[i]);
+        if (request.Since is { } since) parameters.Add(("since", since));
+        else if (!string.IsNullOrWhiteSpace(request.Cursor)) parameters.Add(("cursor", DecodeCursor(request.Cursor)));
+        parameters.Add(("limit", limit));
+        if (request.Offset is > 0 && request.Since is null) parameters.Add(("offset", request.Offset.Value));
+        return new DataQuery
+        {
+            Columns = Columns, Sql = Sql, Parameters = parameters, Masks = Masks, StorageClasses = StorageClasses, ChangeFeed = ChangeFeed,
+            RowIds = RowIds, Limit = limit, FixedParameters = FixedParameters,
+        };
+    }
+
     /// <summary>Builds the query; throws <see cref="QueryException"/> with every error of the caller's parameters.</summary>
     public static DataQuery Build(ResourceDto resource, DatasetTable table, Grant grant, DataRequest request, long limit, bool rowIds = false)
     {
@@ -94,6 +147,7 @@ internal sealed class DataQuery
             parameters.AddRange(fragment.Names.Zip(fragment.Values));
         }
 
+        var fixedParameters = parameters.Count;
         string order;
         if (request.Since is { } since)
         {
@@ -138,6 +192,7 @@ internal sealed class DataQuery
             ChangeFeed = request.Since is not null,
             RowIds = rowIds,
             Limit = limit,
+            FixedParameters = fixedParameters,
         };
     }
 
@@ -198,6 +253,176 @@ internal sealed class DataQuery
             }
             yield return row;
         }
+    }
+
+    /// <summary>
+    /// Opens the rows for a JSON answer: written value by value from the database reader (<see cref="JsonRows"/>), with
+    /// exactly what <see cref="RowsAsync"/> and <see cref="TabularOutput.WriteValue(Utf8JsonWriter, JsonEncodedText, object?)"/> write.
+    /// </summary>
+    public async Task<IJsonRows> OpenJsonRowsAsync(LianqiaoDb db, byte[] pseudonymKey, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct);
+        var command = connection.CreateCommand();
+        try
+        {
+            command.CommandText = Sql;
+            foreach (var (name, value) in Parameters) DatasetStore.AddParameter(command, name, value);
+            var reader = await command.ExecuteReaderAsync(ct);
+            return new JsonRows(this, command, reader, pseudonymKey);
+        }
+        catch
+        {
+            await command.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A page's rows written straight into JSON. On PostgreSQL every column has one type, so values are read with typed
+    /// getters and masked text goes through <see cref="Masker.TryApply"/> into a char buffer: no row array, boxed value or
+    /// masked string per cell (a page is 100 rows of 8 values). Anything else (SQLite's per-value types, masking the span
+    /// path does not cover) takes the general path of <see cref="RowsAsync"/>.
+    /// </summary>
+    sealed class JsonRows : IJsonRows
+    {
+        enum Cell { General, Text, BigInt, Numeric, Double, Boolean, Date, Timestamp }
+
+        readonly DataQuery query;
+        readonly DbCommand command;
+        readonly DbDataReader reader;
+        readonly byte[] pseudonymKey;
+        readonly int offset;
+        readonly Storage[] storage;
+        readonly Cell[] cells;
+        readonly ColumnMask[] masks;
+        readonly char[] masked = new char[Masker.MaxSpanLength];
+
+        public JsonRows(DataQuery query, DbCommand command, DbDataReader reader, byte[] pseudonymKey)
+        {
+            this.query = query;
+            this.command = command;
+            this.reader = reader;
+            this.pseudonymKey = pseudonymKey;
+            offset = query.ChangeFeed ? (query.RowIds ? 3 : 2) : 1;
+            storage = query.StorageClasses.Select(StorageOf).ToArray();
+            masks = query.Masks.ToArray();
+            var typed = reader is Npgsql.NpgsqlDataReader;
+            cells = storage.Select((s, i) => typed ? CellOf(s, reader.GetFieldType(i + offset)) : Cell.General).ToArray();
+        }
+
+        static Cell CellOf(Storage storage, Type type) => (storage, type) switch
+        {
+            (Storage.Text, _) when type == typeof(string) => Cell.Text,
+            (Storage.BigInt, _) when type == typeof(long) => Cell.BigInt,
+            (Storage.Numeric, _) when type == typeof(decimal) => Cell.Numeric,
+            (Storage.Double, _) when type == typeof(double) => Cell.Double,
+            (Storage.Boolean, _) when type == typeof(bool) => Cell.Boolean,
+            (Storage.Date, _) when type == typeof(DateTime) => Cell.Date,
+            (Storage.Timestamp, _) when type == typeof(DateTime) => Cell.Timestamp,
+            _ => Cell.General,
+        };
+
+        public async ValueTask<bool> ReadAsync(CancellationToken ct)
+        {
+            if (!await reader.ReadAsync(ct)) return false;
+            query.Last = reader.GetInt64(0);
+            return true;
+        }
+
+        public void WriteValues(Utf8JsonWriter json, JsonEncodedText[] names)
+        {
+            var firstValue = 0;
+            if (query.ChangeFeed)
+            {
+                TabularOutput.WriteValue(json, names[0], query.Last);
+                TabularOutput.WriteValue(json, names[1], Convert.ToBoolean(reader.GetValue(1), CultureInfo.InvariantCulture));
+                if (query.RowIds) TabularOutput.WriteValue(json, names[2], reader.GetInt64(2));
+                firstValue = offset;
+            }
+            for (var i = 0; i < cells.Length; i++)
+            {
+                var name = names[firstValue + i];
+                var ordinal = i + offset;
+                var mask = masks[i];
+                if (reader.IsDBNull(ordinal)) json.WriteNull(name);
+                else if (!WriteTyped(json, name, ordinal, cells[i], mask))
+                {
+                    var raw = Value(storage[i], reader.GetValue(ordinal));
+                    TabularOutput.WriteValue(json, name, mask.Masked ? MaskingService.Apply(mask, raw, pseudonymKey) : raw);
+                }
+            }
+        }
+
+        /// <summary>Writes one non-null value with a typed read; false when the general path must write it.</summary>
+        bool WriteTyped(Utf8JsonWriter json, JsonEncodedText name, int ordinal, Cell cell, ColumnMask mask)
+        {
+            Span<byte> utf8 = stackalloc byte[32];
+            if (mask.Masked)
+            {
+                if (cell == Cell.Text)
+                {
+                    var text = reader.GetString(ordinal);
+                    if (!Masker.TryApply(mask.Rule, text, masked, pseudonymKey, out var written, out var suppressed)) return false;
+                    if (suppressed) json.WriteNull(name);
+                    else json.WriteString(name, masked.AsSpan(0, written));
+                    return true;
+                }
+                // A stored date generalised to its year or month, as MaskingService.Apply does it.
+                if (cell == Cell.Date && mask.Rule.GroupSize == 0 && mask.Rule.Kind is MaskingKind.GeneraliseDateToYear or MaskingKind.GeneraliseDateToMonth)
+                {
+                    var date = DateOnly.FromDateTime(reader.GetDateTime(ordinal));
+                    var format = mask.Rule.Kind == MaskingKind.GeneraliseDateToYear ? "yyyy" : "yyyy-MM";
+                    if (!date.TryFormat(utf8, out var length, format, CultureInfo.InvariantCulture)) return false;
+                    json.WriteString(name, utf8[..length]);
+                    return true;
+                }
+                return false;
+            }
+            switch (cell)
+            {
+                case Cell.Text: json.WriteString(name, reader.GetString(ordinal)); return true;
+                case Cell.BigInt: json.WriteNumber(name, reader.GetInt64(ordinal)); return true;
+                case Cell.Numeric: json.WriteNumber(name, reader.GetDecimal(ordinal)); return true;
+                case Cell.Double: json.WriteNumber(name, reader.GetDouble(ordinal)); return true;
+                case Cell.Boolean: json.WriteBoolean(name, reader.GetBoolean(ordinal)); return true;
+                case Cell.Date:
+                    if (!DateOnly.FromDateTime(reader.GetDateTime(ordinal)).TryFormat(utf8, out var dateLength, "yyyy-MM-dd", CultureInfo.InvariantCulture)) return false;
+                    json.WriteString(name, utf8[..dateLength]);
+                    return true;
+                case Cell.Timestamp:
+                    json.WriteString(name, utf8[..FormatTimestamp(reader.GetDateTime(ordinal), utf8)]);
+                    return true;
+                default: return false;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await reader.DisposeAsync();
+            await command.DisposeAsync();
+        }
+    }
+
+    /// <summary>yyyy-MM-ddTHH:mm:ss, as <see cref="TabularOutput"/> writes a stored date-time, without a format string's parsing per value.</summary>
+    static int FormatTimestamp(DateTime t, Span<byte> utf8)
+    {
+        static void Digits(Span<byte> to, int value)
+        {
+            for (var i = to.Length - 1; i >= 0; i--, value /= 10) to[i] = (byte)('0' + value % 10);
+        }
+        Digits(utf8[..4], t.Year);
+        utf8[4] = (byte)'-';
+        Digits(utf8[5..7], t.Month);
+        utf8[7] = (byte)'-';
+        Digits(utf8[8..10], t.Day);
+        utf8[10] = (byte)'T';
+        Digits(utf8[11..13], t.Hour);
+        utf8[13] = (byte)':';
+        Digits(utf8[14..16], t.Minute);
+        utf8[16] = (byte)':';
+        Digits(utf8[17..19], t.Second);
+        return 19;
     }
 
     enum Storage { Text, Boolean, BigInt, Numeric, Double, Date, Timestamp }

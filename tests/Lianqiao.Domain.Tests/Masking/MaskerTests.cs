@@ -130,4 +130,51 @@ public class MaskerTests
     [Fact]
     public void Negative_keep_counts_are_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => MaskingRule.KeepEnds(-1, 0));
+
+    [Fact]
+    public void Span_path_masks_exactly_as_the_text_element_path()
+    {
+        // Random values from the characters the span path covers (and a few it hands back), under every rule.
+        const string alphabet = "0123456789XABCxyz@.-_ 省市区县旗自治地小社村路号栋张王李段正淳广东天河";
+        MaskingRule[] rules =
+        [
+            MaskingRule.KeepEnds(6, 4), MaskingRule.KeepEnds(1, 0), MaskingRule.KeepEnds(3, 4), MaskingRule.KeepEnds(0, 0), MaskingRule.KeepEnds(9, 9),
+            MaskingRule.AddressToDistrict, MaskingRule.EmailDomain(1), MaskingRule.EmailDomain(3), MaskingRule.Pseudonym, MaskingRule.Suppress,
+            MaskingRule.None, MaskingRule.DateToYear, MaskingRule.KeepEnds(4, 4, groupSize: 4),
+        ];
+        var random = new Random(7);
+        var covered = 0;
+        Span<char> destination = stackalloc char[Masker.MaxSpanLength];
+        for (var n = 0; n < 20_000; n++)
+        {
+            var chars = new char[random.Next(0, 40)];
+            for (var i = 0; i < chars.Length; i++) chars[i] = alphabet[random.Next(alphabet.Length)];
+            if (n % 50 == 0 && chars.Length > 0) chars[random.Next(chars.Length)] = '\u00E9';   // outside the span path's characters
+            var value = new string(chars);
+            foreach (var rule in rules)
+            {
+                var expected = Masker.ApplyByTextElements(rule, value, Key);
+                if (Masker.TryApply(rule, value, destination, Key, out var written, out var suppressed))
+                {
+                    covered++;
+                    Assert.Equal(expected, suppressed ? null : new string(destination[..written]));
+                }
+
+                Assert.Equal(expected, Masker.Apply(rule, value, Key));
+            }
+        }
+
+        Assert.True(covered > 200_000, $"the span path took only {covered} values");
+    }
+
+    [Fact]
+    public void Span_path_leaves_what_it_does_not_cover_to_the_text_element_path()
+    {
+        Span<char> destination = stackalloc char[Masker.MaxSpanLength];
+        Assert.False(Masker.TryApply(MaskingRule.KeepEnds(1, 1), "𠀀𠀁𠀂", destination, Key, out _, out _));
+        Assert.False(Masker.TryApply(MaskingRule.DateToYear, "1990-01-02", destination, Key, out _, out _));
+        Assert.False(Masker.TryApply(MaskingRule.KeepEnds(4, 4, groupSize: 4), "6222021234567890", destination, Key, out _, out _));
+        Assert.False(Masker.TryApply(MaskingRule.KeepEnds(1, 1), new string('x', Masker.MaxSpanLength + 1), destination, Key, out _, out _));
+        Assert.Equal("𠀀*𠀂", Masker.Apply(MaskingRule.KeepEnds(1, 1), "𠀀𠀁𠀂", Key));
+    }
 }
