@@ -23,7 +23,7 @@ trap cleanup EXIT
 wait_http() { for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not up: $1" >&2; exit 1; }
 
 echo "== build (Release)" >&2
-rm -rf "$W/build" "$W/data" "$W"/wrk_*; mkdir -p "$W/build" "$W/bin" "$W/data"
+rm -rf "$W/build" "$W/data" "$W"/wrk_* "$W/pg-cpu.txt"; mkdir -p "$W/build" "$W/bin" "$W/data"
 if [ -z "${NO_BUILD:-}" ]; then   # NO_BUILD=1 reuses the last build in $W/bin
   for app in api yarp; do
     cp -r "$ANCHORS/cs/$app" "$W/build/$app"
@@ -82,12 +82,15 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 pg_ticks() {
   [ "$DB" = postgres ] || return 0
   local pid
-  for pid in $(psql -qAt -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$PGDB' OR backend_type <> 'client backend'"); do
-    [ -r "/proc/$pid/stat" ] && echo "$pid $(cpu_ticks "$pid")"
+  local pid what
+  psql -qAt -F' ' -d postgres -c "SELECT pid, replace(backend_type || ':' || left(coalesce(query, ''), 40), ' ', '_') FROM pg_stat_activity
+      WHERE datname = '$PGDB' OR backend_type <> 'client backend'" | while read -r pid what; do
+    [ -r "/proc/$pid/stat" ] && echo "$pid $(cpu_ticks "$pid") $what"
   done
 }
-pg_delta() {  # before-lines after-lines -> ticks used in between
-  awk 'NR == FNR {before[$1] = $2; next} {d += $2 - ($1 in before ? before[$1] : 0)} END {print d + 0}' <(echo "$1") <(echo "$2")
+pg_delta() {  # before-lines after-lines -> ticks used in between; each process's share (and its last statement) in $W/pg-cpu.txt
+  awk 'NR == FNR {before[$1] = $2; next} {t = $2 - ($1 in before ? before[$1] : 0); d += t; if (t > 0) print t, $3 >> "'"$W"'/pg-cpu.txt"} END {print d + 0}' \
+    <(echo "$1") <(echo "$2")
 }
 measure() {  # label pid url [wrk args]
   local label=$1 pid=$2 url=$3; shift 3
@@ -105,6 +108,7 @@ measure() {  # label pid url [wrk args]
     b=$(echo "$o" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/,/,""); n+=$4+$6+$8+$10} END {print n+0}')
     local n; n=$(echo "$o" | awk '/requests in/ {print $1}')
     local cpu; cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
+    echo "== $label run $r: PostgreSQL CPU ticks by process" >> "$W/pg-cpu.txt"
     local dbcpu; dbcpu=$(awk -v t="$(pg_delta "$g0" "$g1")" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
     echo "  $label run $r: $rps req/s, p99 $p99 ms, server CPU $cpu ms per 1,000 calls (database $dbcpu), non-2xx/errors $b" >&2
     if awk "BEGIN{exit !($rps > $best_rps)}"; then best_rps=$rps; best_p99=$p99; best_cpu=$cpu; best_db=$dbcpu; fi
