@@ -60,6 +60,22 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Success(key.Id, identity);
     }
 
+    /// <summary>
+    /// Signs the request in with a key this node resolved less than <see cref="CacheFor"/> ago, the same principal
+    /// <see cref="HandleAuthenticateAsync"/> would give it, without running the authentication middleware; false when
+    /// the request carries no key or one not remembered here (the middleware then judges it, with its answers).
+    /// Revokes and expiry bind as in the handler: a revoke removes the entry on its node, the entry lives one second.
+    /// </summary>
+    public static bool TryAuthenticateRemembered(HttpContext context, IMemoryCache cache, TimeProvider time)
+    {
+        var secret = ReadKey(context.Request);
+        if (secret is null || !cache.TryGetValue(CacheKey(ApiKey.HashOf(secret)), out ResolvedKey? resolved) || resolved!.ExpiresAt <= time.GetUtcNow())
+            return false;
+        context.Items[typeof(ApiKey)] = resolved.KeyId;
+        context.User = new ClaimsPrincipal(new ClaimsIdentity(resolved.Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
+        return true;
+    }
+
     /// <summary>Resolved on a cache miss only: a remembered key costs the request no database context.</summary>
     LianqiaoDb Db => Context.RequestServices.GetRequiredService<LianqiaoDb>();
 

@@ -235,6 +235,51 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public async Task Revoked_key_is_refused_at_once_on_its_node_and_within_a_second_on_another_and_calls_without_a_known_key_get_401()
+    {
+        // A remembered key skips the authentication middleware on gateway calls (GatewayApi.UseGatewayCalls); its revoke must still bind.
+        var slug = Slug("keyrevoke");
+        await server.SetUpServiceAsync(slug, Registration());
+        using var admin = await server.AsAdminAsync();
+        var appId = await server.AppIdAsync("t-app");
+        var issued = await (await admin.PostJsonAsync($"/api/v1/apps/{appId}/keys", new { name = "gateway-revoke", daysValid = 30 }))
+            .OkJsonAsync<Lianqiao.Organizations.IssuedKeyDto>();
+        using var onFirst = server.WithKey(issued.Secret);
+        var other = await server.StartHostAsync();
+        using var onSecond = server.WithKey(issued.Secret, LianqiaoServer.UrlOf(other));
+        // Twice on each node: the second call is served with the key remembered there.
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await onFirst.GetAsync($"/gateway/{slug}/echo/{i}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync($"/gateway/{slug}/echo/{i}")).StatusCode);
+        }
+
+        var beforeRevoke = Stopwatch.GetTimestamp();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/keys/{issued.Key.Id}")).StatusCode);
+        await (await onFirst.GetAsync($"/gateway/{slug}/echo/2")).ProblemAsync(401);
+        while (true)
+        {
+            var startedAfter = Stopwatch.GetElapsedTime(beforeRevoke);
+            var r = await onSecond.GetAsync($"/gateway/{slug}/echo/3");
+            if (r.StatusCode != HttpStatusCode.OK)
+            {
+                await r.ProblemAsync(401);
+                break;
+            }
+            Assert.True(startedAfter < Lianqiao.Organizations.ApiKeyAuthenticationHandler.CacheFor,
+                $"The other node let a revoked key through {startedAfter.TotalMilliseconds:F0} ms after the revoke.");
+            await Task.Delay(50);
+        }
+        await (await onFirst.GetAsync($"/gateway/{slug}/echo/4")).ProblemAsync(401);
+
+        // No key, an unknown key: refused with a problem body.
+        using var anonymous = server.Anonymous();
+        await (await anonymous.GetAsync($"/gateway/{slug}/echo/5")).ProblemAsync(401);
+        using var unknown = server.WithKey("lq_not-a-key-" + Guid.NewGuid().ToString("N"));
+        await (await unknown.GetAsync($"/gateway/{slug}/echo/6")).ProblemAsync(401);
+    }
+
+    [Fact]
     public async Task Health_checks_steer_first_healthy_away_from_a_dead_upstream()
     {
         var dead = new TestUpstream();
