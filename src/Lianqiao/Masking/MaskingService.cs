@@ -55,18 +55,23 @@ public sealed class MaskingService(KeyFolder keys, TimeProvider time)
         return key;
     }
 
+    /// <summary>The format of a stored date under a rule that generalises it to its year or month; null for any other rule.</summary>
+    public static string? GeneralisedDateFormat(MaskingRule rule) => rule.GroupSize != 0 ? null : rule.Kind switch
+    {
+        MaskingKind.GeneraliseDateToYear => "yyyy",
+        MaskingKind.GeneraliseDateToMonth => "yyyy-MM",
+        _ => null,
+    };
+
     /// <summary>Masks one value; values of masked columns always leave as text (or null when suppressed).</summary>
     public static object? Apply(ColumnMask mask, object? value, byte[] pseudonymKey)
     {
         if (!mask.Masked || value is null or DBNull) return value;
         // A stored date generalised to its year or month needs no text round trip (the same answer as the text rule gives).
-        if (mask.Rule.GroupSize == 0 && value is DateOnly or DateTime)
+        if (value is DateOnly or DateTime && GeneralisedDateFormat(mask.Rule) is { } format)
         {
             var date = value is DateOnly d ? d : DateOnly.FromDateTime((DateTime)value);
-            // "0000" pads years before 1000; the plain form of any later year is the same text without a custom format's parsing.
-            if (mask.Rule.Kind == MaskingKind.GeneraliseDateToYear)
-                return date.Year >= 1000 ? date.Year.ToString(System.Globalization.CultureInfo.InvariantCulture) : date.Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
-            if (mask.Rule.Kind == MaskingKind.GeneraliseDateToMonth) return date.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+            return date.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
         }
         var text = value switch
         {

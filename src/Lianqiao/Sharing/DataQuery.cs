@@ -221,17 +221,27 @@ internal sealed class DataQuery
         throw new QueryException(new QueryError("bad-cursor", 0, "游标无效", "The cursor is not one this API returned."));
     }
 
-    /// <summary>Streams the rows, masked, as the output writer pulls them.</summary>
-    public async IAsyncEnumerable<object?[]> RowsAsync(LianqiaoDb db, byte[] pseudonymKey, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    /// <summary>The statement with its parameters on the context's connection, opened if it is not.</summary>
+    async Task<DbCommand> CommandAsync(LianqiaoDb db, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.CommandText = Sql;
         foreach (var (name, value) in Parameters) DatasetStore.AddParameter(command, name, value);
+        return command;
+    }
+
+    /// <summary>The ordinal of the first stored value: after the row id, and the change feed's deleted flag and row id.</summary>
+    int FirstValueOrdinal => ChangeFeed ? (RowIds ? 3 : 2) : 1;
+
+    /// <summary>Streams the rows, masked, as the output writer pulls them.</summary>
+    public async IAsyncEnumerable<object?[]> RowsAsync(LianqiaoDb db, byte[] pseudonymKey, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var command = await CommandAsync(db, ct);
         // Not SequentialAccess: each row arrives whole (rows are small), so the per-value reads below are plain calls, not awaits.
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var offset = ChangeFeed ? (RowIds ? 3 : 2) : 1;
+        var offset = FirstValueOrdinal;
         var firstValue = ChangeFeed ? offset : 0;
         // Resolved once per query, not per value: a page of 100 rows reads 800 values.
         var storage = StorageClasses.Select(StorageOf).ToArray();
@@ -261,13 +271,9 @@ internal sealed class DataQuery
     /// </summary>
     public async Task<IJsonRows> OpenJsonRowsAsync(LianqiaoDb db, byte[] pseudonymKey, CancellationToken ct)
     {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct);
-        var command = connection.CreateCommand();
+        var command = await CommandAsync(db, ct);
         try
         {
-            command.CommandText = Sql;
-            foreach (var (name, value) in Parameters) DatasetStore.AddParameter(command, name, value);
             var reader = await command.ExecuteReaderAsync(ct);
             return new JsonRows(this, command, reader, pseudonymKey);
         }
@@ -304,7 +310,7 @@ internal sealed class DataQuery
             this.command = command;
             this.reader = reader;
             this.pseudonymKey = pseudonymKey;
-            offset = query.ChangeFeed ? (query.RowIds ? 3 : 2) : 1;
+            offset = query.FirstValueOrdinal;
             storage = query.StorageClasses.Select(StorageOf).ToArray();
             masks = query.Masks.ToArray();
             var typed = reader is Npgsql.NpgsqlDataReader;
@@ -369,10 +375,9 @@ internal sealed class DataQuery
                     return true;
                 }
                 // A stored date generalised to its year or month, as MaskingService.Apply does it.
-                if (cell == Cell.Date && mask.Rule.GroupSize == 0 && mask.Rule.Kind is MaskingKind.GeneraliseDateToYear or MaskingKind.GeneraliseDateToMonth)
+                if (cell == Cell.Date && MaskingService.GeneralisedDateFormat(mask.Rule) is { } format)
                 {
                     var date = DateOnly.FromDateTime(reader.GetDateTime(ordinal));
-                    var format = mask.Rule.Kind == MaskingKind.GeneraliseDateToYear ? "yyyy" : "yyyy-MM";
                     if (!date.TryFormat(utf8, out var length, format, CultureInfo.InvariantCulture)) return false;
                     json.WriteString(name, utf8[..length]);
                     return true;
