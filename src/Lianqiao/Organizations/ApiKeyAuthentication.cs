@@ -22,7 +22,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    sealed record ResolvedKey(Guid KeyId, DateTimeOffset ExpiresAt, Claim[] Claims);
+    sealed record ResolvedKey(Guid KeyId, DateTimeOffset ExpiresAt, Claim[] Claims)
+    {
+        public ClaimsIdentity Identity() => new(Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role);
+    }
+
+    /// <summary>The key behind <paramref name="hash"/> as this node resolved it less than <see cref="CacheFor"/> ago, unless it has expired since.</summary>
+    static ResolvedKey? Remembered(IMemoryCache cache, string hash, DateTimeOffset now) =>
+        cache.TryGetValue(CacheKey(hash), out ResolvedKey? resolved) && resolved!.ExpiresAt > now ? resolved : null;
 
     public static string CacheKey(string hash) => "apikey:" + hash;
 
@@ -39,8 +46,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (secret is null) return AuthenticateResult.NoResult();
         var hash = ApiKey.HashOf(secret);
         var now = time.GetUtcNow();
-        if (cache.TryGetValue(CacheKey(hash), out ResolvedKey? resolved) && resolved!.ExpiresAt > now)
-            return Success(resolved.KeyId, new ClaimsIdentity(resolved.Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
+        if (Remembered(cache, hash, now) is { } resolved) return Success(resolved.KeyId, resolved.Identity());
         var key = await Db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("unknown key");
         if (key.RevokedAt is not null) return AuthenticateResult.Fail("revoked key");
@@ -69,10 +75,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     public static bool TryAuthenticateRemembered(HttpContext context, IMemoryCache cache, TimeProvider time)
     {
         var secret = ReadKey(context.Request);
-        if (secret is null || !cache.TryGetValue(CacheKey(ApiKey.HashOf(secret)), out ResolvedKey? resolved) || resolved!.ExpiresAt <= time.GetUtcNow())
-            return false;
+        if (secret is null || Remembered(cache, ApiKey.HashOf(secret), time.GetUtcNow()) is not { } resolved) return false;
         context.Items[typeof(ApiKey)] = resolved.KeyId;
-        context.User = new ClaimsPrincipal(new ClaimsIdentity(resolved.Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
+        context.User = new ClaimsPrincipal(resolved.Identity());
         return true;
     }
 
