@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -66,7 +67,7 @@ internal sealed partial class GatewayProxy(
         var started = Stopwatch.GetTimestamp();
         // Read from the claims once: the grant, the audit record and the detail all need it.
         var caller = http.User.Caller();
-        var call = new Call { RequestId = RequestIdOf(http), ResourceId = resourceId };
+        var call = new Call { RequestId = RequestIdOf(http, time), ResourceId = resourceId };
         http.TraceIdentifier = call.RequestId;
         http.Response.OnStarting(() =>
         {
@@ -285,10 +286,27 @@ internal sealed partial class GatewayProxy(
         h["X-RateLimit-Reset"] = Math.Max(1, (long)Math.Ceiling(reset.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    static string RequestIdOf(HttpContext http)
+    static string RequestIdOf(HttpContext http, TimeProvider time)
     {
         var given = http.Request.Headers[RequestIdHeader].ToString();
-        return given.Length is > 0 and <= 64 && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') ? given : Guid.CreateVersion7().ToString("N");
+        return given.Length is > 0 and <= 64 && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') ? given : NewRequestId(time);
+    }
+
+    /// <summary>
+    /// A version-7 UUID (milliseconds, then 74 random bits) as 32 hex digits. The random bits come from
+    /// <see cref="Random.Shared"/>, not <see cref="Guid.CreateVersion7()"/>: that reads the kernel's random device, one
+    /// system call per gateway call, and a request id must be unique, not secret.
+    /// </summary>
+    internal static string NewRequestId(TimeProvider time)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes[6..]);
+        Span<byte> millis = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(millis, time.GetUtcNow().ToUnixTimeMilliseconds());
+        millis[2..].CopyTo(bytes);
+        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F));
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
+        return new Guid(bytes, bigEndian: true).ToString("N");
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ namespace Lianqiao.Gateway;
 /// </summary>
 internal sealed partial class QuotaLeases(IServiceScopeFactory scopes, TimeProvider time, ILogger<QuotaLeases> logger) : BackgroundService
 {
-    public const long MaxBlock = 100;
+    public const long MaxBlock = 1000;
     public static readonly TimeSpan IdleGiveBack = TimeSpan.FromSeconds(1);
 
     /// <summary>Calls taken from the database at a time for a grant with this daily limit.</summary>

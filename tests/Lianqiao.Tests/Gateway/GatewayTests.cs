@@ -182,6 +182,28 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public void Generated_request_ids_are_unique_version_7_uuids_carrying_the_time()
+    {
+        var now = new DateTimeOffset(2026, 11, 28, 12, 0, 0, 123, TimeSpan.Zero);
+        var time = new FixedTime(now);
+        var ids = Enumerable.Range(0, 10_000).Select(_ => GatewayProxy.NewRequestId(time)).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        foreach (var id in ids.Take(100))
+        {
+            Assert.Matches("^[0-9a-f]{32}$", id);
+            var guid = Guid.ParseExact(id, "N");
+            Assert.Equal(7, guid.Version);
+            Assert.Equal(0b10, guid.Variant >> 2);
+            Assert.Equal(now.ToUnixTimeMilliseconds(), Convert.ToInt64(id[..12], 16));
+        }
+    }
+
+    sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
     public async Task Basic_upstream_auth_replaces_the_consumer_key_and_request_size_is_limited()
     {
         var slug = Slug("basic");
