@@ -94,11 +94,17 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
             return (null, true);
         }
 
+        // The id and the content hash the writer stored, not the records: sealing reads 40 bytes a record.
         var batch = await db.Set<AuditRecord>().AsNoTracking()
-            .Where(r => r.Id > after && r.Id <= horizon).OrderBy(r => r.Id).Take(options.Value.MaxRecordsPerSeal).ToListAsync(ct);
+            .Where(r => r.Id > after && r.Id <= horizon).OrderBy(r => r.Id).Take(options.Value.MaxRecordsPerSeal)
+            .Select(r => new { r.Id, r.ContentHash }).ToListAsync(ct);
         if (batch.Count == 0) return (null, false);
+        // A record inserted around the writer has no content hash: hash what it holds.
+        var unhashed = batch.Where(r => r.ContentHash is null).Select(r => r.Id).ToList();
+        var contentHashes = unhashed.Count == 0 ? [] : await db.Set<AuditRecord>().AsNoTracking()
+            .Where(r => unhashed.Contains(r.Id)).ToDictionaryAsync(r => r.Id, LedgerFormat.ContentHash, ct);
 
-        var hashes = batch.Select(LedgerFormat.RecordHash).ToList();
+        var hashes = batch.Select(r => LedgerFormat.RecordHash(r.Id, r.ContentHash ?? contentHashes[r.Id])).ToList();
         var hash = LedgerFormat.SealHash(number, batch[0].Id, batch[^1].Id, batch.Count, previousHash, hashes);
         var now = time.GetUtcNow();
         var seal = new AuditSeal
@@ -212,12 +218,13 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
         }
         if (problem is null)
         {
-            while (more)
+            while (more && problem is null)
             {
+                problem = CheckUnsealed(records.Current);
                 unsealed++;
                 more = await records.MoveNextAsync();
             }
-            problem = CheckHead(head, lastSeal, keyring);
+            problem ??= CheckHead(head, lastSeal, keyring);
         }
         if (problem is not null) LogVerifyFailed(problem.Code, problem.SealNumber, problem.RecordId, problem.MessageEn);
         return new LedgerReport(problem is null, lastSeal?.Number ?? 0, sealedRecords, unsealed, lastSeal?.Number, lastSeal?.LastRecordId,
@@ -279,6 +286,16 @@ internal sealed partial class AuditLedger(LianqiaoDb db, KeyFolder keys, TimePro
             return new("record-inserted", n, ids[i], $"记录 {ids[i]} 被插入到封存批次 #{n} 中", $"record {ids[i]} was inserted into seal #{n}");
         return new("seal-altered", n, null, $"封存批次 #{n} 的内容被改动（哈希不符）", $"seal #{n} itself was altered (its hash does not match)");
     }
+
+    /// <summary>
+    /// A record not yet sealed is protected by the append-only rules only, but one edited without its stored content hash
+    /// no longer matches it.
+    /// </summary>
+    static LedgerProblem? CheckUnsealed(AuditRecord record) =>
+        record.ContentHash is { } stored && !stored.AsSpan().SequenceEqual(LedgerFormat.ContentHash(record))
+            ? new("record-altered", null, record.Id,
+                $"待封存的记录 {record.Id} 被篡改（与写入时的内容哈希不符）", $"record {record.Id}, not yet sealed, was altered (it no longer matches its content hash)")
+            : null;
 
     static LedgerProblem? CheckHead(AuditLedgerHead? head, AuditSeal? last, IReadOnlyDictionary<string, SecretKey> keyring)
     {

@@ -23,6 +23,11 @@ public sealed class AuditRecord
     public string? Detail { get; set; }
     public string? RemoteIp { get; set; }
     public string? RequestId { get; set; }
+    /// <summary>
+    /// SHA-256 of the canonical content (<see cref="LedgerFormat.ContentHash"/>), set by the writer before the insert so that
+    /// sealing need not read the record back. Verify recomputes it and never relies on this copy.
+    /// </summary>
+    public byte[]? ContentHash { get; set; }
 
     public AuditRecordDto AsDto() => new(Id, At, Action, Outcome, ActorKind, ActorId, ActorName, DepartmentId, TargetType, TargetId, Detail, RemoteIp, RequestId);
 }
@@ -69,21 +74,26 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
     // Chinese stays readable in the ledger (auditors read it, exports carry it).
     static readonly JsonSerializerOptions DetailJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    internal AuditRecord ToRecord(DateTimeOffset at) => new()
+    internal AuditRecord ToRecord(DateTimeOffset at)
     {
-        At = LedgerFormat.ToMicroseconds(at),
-        Action = Action,
-        Outcome = Outcome,
-        ActorKind = ActorKind,
-        ActorId = ActorId,
-        ActorName = ActorName,
-        DepartmentId = DepartmentId,
-        TargetType = TargetType,
-        TargetId = TargetId,
-        Detail = Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail, DetailJson),
-        RemoteIp = RemoteIp,
-        RequestId = RequestId,
-    };
+        var record = new AuditRecord
+        {
+            At = LedgerFormat.ToStoredPrecision(at),
+            Action = Action,
+            Outcome = Outcome,
+            ActorKind = ActorKind,
+            ActorId = ActorId,
+            ActorName = ActorName,
+            DepartmentId = DepartmentId,
+            TargetType = TargetType,
+            TargetId = TargetId,
+            Detail = Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail, DetailJson),
+            RemoteIp = RemoteIp,
+            RequestId = RequestId,
+        };
+        record.ContentHash = LedgerFormat.ContentHash(record);
+        return record;
+    }
 }
 
 public static class AuditOutcome

@@ -117,6 +117,7 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
                     case string text: await copy.WriteAsync(text, NpgsqlDbType.Text); break;
                     case DateTimeOffset at: await copy.WriteAsync(at, NpgsqlDbType.TimestampTz); break;
                     case Guid id: await copy.WriteAsync(id, NpgsqlDbType.Uuid); break;
+                    case byte[] bytes: await copy.WriteAsync(bytes, NpgsqlDbType.Bytea); break;
                     case var other: throw new InvalidOperationException($"No COPY mapping for an audit column of type {other.GetType()}.");
                 }
             }

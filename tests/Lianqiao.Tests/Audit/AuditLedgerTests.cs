@@ -71,6 +71,72 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
     }
 
     [Fact]
+    public async Task An_edited_record_not_yet_sealed_is_named()
+    {
+        await SealAsync();
+        await AddRecordsAsync(2);
+        var victim = await NewestRecordAsync("test.ledger");
+        Assert.NotNull(victim.ContentHash);
+        var original = victim.ActorName;
+
+        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {victim.Id}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("record-altered", report.Problem!.Code);
+            Assert.Equal(victim.Id, report.Problem.RecordId);
+            Assert.Null(report.Problem.SealNumber);
+
+            var (code, stdout, _) = await RunCliAsync("audit", "verify");
+            Assert.Equal(1, code);
+            Assert.Contains($"record {victim.Id}, not yet sealed, was altered", stdout);
+            Assert.Contains($"待封存的记录 {victim.Id} 被篡改", stdout);
+        }
+        finally
+        {
+            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(original)} WHERE \"Id\" = {victim.Id}");
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task A_record_inserted_around_the_writer_is_sealed_from_what_it_holds()
+    {
+        await SealAsync();
+        await ReinsertAsync(new AuditRecord
+        {
+            At = LedgerFormat.ToStoredPrecision(DateTimeOffset.UtcNow),
+            Action = "test.around-writer",
+            Outcome = AuditOutcome.Success,
+            ActorName = "没有内容哈希 no content hash",
+        });
+        var stray = await NewestRecordAsync("test.around-writer");
+        Assert.Null(stray.ContentHash);
+
+        var sealedNow = await SealAsync();
+        Assert.True(sealedNow.Seals >= 1);
+        var seal = await LastSealAsync();
+        Assert.InRange(stray.Id, seal.FirstRecordId, seal.LastRecordId);
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+
+        // Sealed by its content: an edit now breaks the seal.
+        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {stray.Id}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.Equal("record-altered", report.Problem!.Code);
+            Assert.Equal(stray.Id, report.Problem.RecordId);
+            Assert.Equal(seal.Number, report.Problem.SealNumber);
+        }
+        finally
+        {
+            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(stray.ActorName)} WHERE \"Id\" = {stray.Id}");
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
     public async Task A_deleted_record_is_detected()
     {
         await AddRecordsAsync(4);
@@ -421,6 +487,9 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         var seal = await LastSealAsync();
         return (await RecordsAsync(seal.FirstRecordId, seal.LastRecordId))[^1];
     }
+
+    Task<AuditRecord> NewestRecordAsync(string action) => server.InScopeAsync(sp =>
+        sp.GetRequiredService<LianqiaoDb>().Set<AuditRecord>().AsNoTracking().Where(r => r.Action == action).OrderByDescending(r => r.Id).FirstAsync());
 
     Task<List<AuditRecord>> RecordsAsync(long from, long to) => server.InScopeAsync(sp =>
         sp.GetRequiredService<LianqiaoDb>().Set<AuditRecord>().AsNoTracking().Where(r => r.Id >= from && r.Id <= to).OrderBy(r => r.Id).ToListAsync());

@@ -20,7 +20,7 @@ namespace Lianqiao.Data.CompiledModels.Pg
                 "Lianqiao.Audit.AuditRecord",
                 typeof(AuditRecord),
                 baseEntityType,
-                propertyCount: 13,
+                propertyCount: 14,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -76,6 +76,14 @@ namespace Lianqiao.Data.CompiledModels.Pg
                 fieldInfo: typeof(AuditRecord).GetField("<At>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
             at.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var contentHash = runtimeEntityType.AddProperty(
+                "ContentHash",
+                typeof(byte[]),
+                propertyInfo: typeof(AuditRecord).GetProperty("ContentHash", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditRecord).GetField("<ContentHash>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            contentHash.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var departmentId = runtimeEntityType.AddProperty(
                 "DepartmentId",

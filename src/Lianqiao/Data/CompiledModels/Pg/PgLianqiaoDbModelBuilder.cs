@@ -12,7 +12,7 @@ namespace Lianqiao.Data.CompiledModels.Pg
     public partial class PgLianqiaoDbModel
     {
         private PgLianqiaoDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("dd380008-97f0-4cd1-aa6c-3131a22be4ee"), entityTypeCount: 53)
+            : base(skipDetectChanges: false, modelId: new Guid("2ffc3514-56b1-4614-b520-f41d4611d793"), entityTypeCount: 53)
         {
         }
 

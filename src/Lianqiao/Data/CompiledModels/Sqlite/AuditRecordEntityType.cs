@@ -20,7 +20,7 @@ namespace Lianqiao.Data.CompiledModels.Sqlite
                 "Lianqiao.Audit.AuditRecord",
                 typeof(AuditRecord),
                 baseEntityType,
-                propertyCount: 13,
+                propertyCount: 14,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -71,6 +71,13 @@ namespace Lianqiao.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(AuditRecord).GetField("<At>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 valueConverter: new DateTimeOffsetToBinaryConverter());
             at.SetSentinelFromProviderValue(0L);
+
+            var contentHash = runtimeEntityType.AddProperty(
+                "ContentHash",
+                typeof(byte[]),
+                propertyInfo: typeof(AuditRecord).GetProperty("ContentHash", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditRecord).GetField("<ContentHash>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var departmentId = runtimeEntityType.AddProperty(
                 "DepartmentId",

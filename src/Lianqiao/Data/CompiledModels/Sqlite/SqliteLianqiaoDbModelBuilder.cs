@@ -11,7 +11,7 @@ namespace Lianqiao.Data.CompiledModels.Sqlite
     public partial class SqliteLianqiaoDbModel
     {
         private SqliteLianqiaoDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("8d0e2754-e10a-41ab-8713-aa69df0d1662"), entityTypeCount: 53)
+            : base(skipDetectChanges: false, modelId: new Guid("61c2d0b5-d29c-49ea-81fd-63879bab7b3a"), entityTypeCount: 53)
         {
         }
 

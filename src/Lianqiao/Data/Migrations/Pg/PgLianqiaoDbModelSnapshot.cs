@@ -85,6 +85,9 @@ namespace Lianqiao.Data.Migrations.Pg
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<byte[]>("ContentHash")
+                        .HasColumnType("bytea");
+
                     b.Property<Guid?>("DepartmentId")
                         .HasColumnType("uuid");
 

@@ -77,6 +77,9 @@ namespace Lianqiao.Data.Migrations.Sqlite
                     b.Property<long>("At")
                         .HasColumnType("INTEGER");
 
+                    b.Property<byte[]>("ContentHash")
+                        .HasColumnType("BLOB");
+
                     b.Property<Guid?>("DepartmentId")
                         .HasColumnType("TEXT");
 
