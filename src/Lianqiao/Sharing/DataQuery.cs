@@ -303,6 +303,10 @@ internal sealed class DataQuery
         readonly Cell[] cells;
         readonly ColumnMask[] masks;
         readonly char[] masked = new char[Masker.MaxSpanLength];
+        readonly char[] storedChars = new char[Masker.MaxSpanLength];
+        // A stored text's UTF-8 bytes, copied from Npgsql's row buffer: no string per cell (a page held ~28 KB of them).
+        readonly byte[] utf8Text = System.Buffers.ArrayPool<byte>.Shared.Rent(TextBufferBytes);
+        const int TextBufferBytes = 4096;
 
         public JsonRows(DataQuery query, DbCommand command, DbDataReader reader, byte[] pseudonymKey)
         {
@@ -364,16 +368,24 @@ internal sealed class DataQuery
         bool WriteTyped(Utf8JsonWriter json, JsonEncodedText name, int ordinal, Cell cell, ColumnMask mask)
         {
             Span<byte> utf8 = stackalloc byte[32];
-            if (mask.Masked)
+            if (cell == Cell.Text)
             {
-                if (cell == Cell.Text)
+                if (!TryReadUtf8(ordinal, out var stored)) return false;
+                if (!mask.Masked)
                 {
-                    var text = reader.GetString(ordinal);
-                    if (!Masker.TryApply(mask.Rule, text, masked, pseudonymKey, out var written, out var suppressed)) return false;
-                    if (suppressed) json.WriteNull(name);
-                    else json.WriteString(name, masked.AsSpan(0, written));
+                    json.WriteString(name, stored);
                     return true;
                 }
+                // More chars than the masker's span path takes (UTF-8 never has fewer bytes than chars): TryApply would refuse it too.
+                if (stored.Length > Masker.MaxSpanLength && Encoding.UTF8.GetCharCount(stored) > Masker.MaxSpanLength) return false;
+                var length = Encoding.UTF8.GetChars(stored, storedChars);
+                if (!Masker.TryApply(mask.Rule, storedChars.AsSpan(0, length), masked, pseudonymKey, out var written, out var suppressed)) return false;
+                if (suppressed) json.WriteNull(name);
+                else json.WriteString(name, masked.AsSpan(0, written));
+                return true;
+            }
+            if (mask.Masked)
+            {
                 // A stored date generalised to its year or month, as MaskingService.Apply does it.
                 if (cell == Cell.Date && MaskingService.GeneralisedDateFormat(mask.Rule) is { } format)
                 {
@@ -386,7 +398,6 @@ internal sealed class DataQuery
             }
             switch (cell)
             {
-                case Cell.Text: json.WriteString(name, reader.GetString(ordinal)); return true;
                 case Cell.BigInt: json.WriteNumber(name, reader.GetInt64(ordinal)); return true;
                 case Cell.Numeric: json.WriteNumber(name, reader.GetDecimal(ordinal)); return true;
                 case Cell.Double: json.WriteNumber(name, reader.GetDouble(ordinal)); return true;
@@ -402,10 +413,22 @@ internal sealed class DataQuery
             }
         }
 
+        /// <summary>
+        /// The stored text's UTF-8 bytes (what PostgreSQL sent; Npgsql's client encoding is always UTF-8); false when the
+        /// value does not fit the buffer or is not valid UTF-8, for the general path to read it as a string.
+        /// </summary>
+        bool TryReadUtf8(int ordinal, out ReadOnlySpan<byte> stored)
+        {
+            var length = (int)reader.GetBytes(ordinal, 0, utf8Text, 0, TextBufferBytes);
+            stored = utf8Text.AsSpan(0, length);
+            return length < TextBufferBytes && System.Text.Unicode.Utf8.IsValid(stored);
+        }
+
         public async ValueTask DisposeAsync()
         {
             await reader.DisposeAsync();
             await command.DisposeAsync();
+            System.Buffers.ArrayPool<byte>.Shared.Return(utf8Text);
         }
     }
 
