@@ -286,9 +286,10 @@ internal sealed class DataQuery
 
     /// <summary>
     /// A page's rows written straight into JSON. On PostgreSQL every column has one type, so values are read with typed
-    /// getters and masked text goes through <see cref="Masker.TryApply"/> into a char buffer: no row array, boxed value or
-    /// masked string per cell (a page is 100 rows of 8 values). Anything else (SQLite's per-value types, masking the span
-    /// path does not cover) takes the general path of <see cref="RowsAsync"/>.
+    /// getters; stored text is copied as its UTF-8 bytes and written as they are, or decoded into a char buffer and masked
+    /// there by <see cref="Masker.TryApply"/>: no row array, boxed value or string per cell (a page is 100 rows of 8
+    /// values). Anything else (SQLite's per-value types, masking the span path does not cover, text past the buffer)
+    /// takes the general path of <see cref="RowsAsync"/>.
     /// </summary>
     sealed class JsonRows : IJsonRows
     {
