@@ -306,8 +306,9 @@ internal sealed class DataQuery
         readonly char[] masked = new char[Masker.MaxSpanLength];
         readonly char[] storedChars = new char[Masker.MaxSpanLength];
         // A stored text's UTF-8 bytes, copied from Npgsql's row buffer: no string per cell (a page held ~28 KB of them).
-        readonly byte[] utf8Text = System.Buffers.ArrayPool<byte>.Shared.Rent(TextBufferBytes);
-        const int TextBufferBytes = 4096;
+        readonly byte[] utf8Text = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        // A date or date-time formatted for the writer (a stack buffer made every call's frame larger).
+        readonly byte[] formatted = new byte[32];
 
         public JsonRows(DataQuery query, DbCommand command, DbDataReader reader, byte[] pseudonymKey)
         {
@@ -357,7 +358,7 @@ internal sealed class DataQuery
                 var ordinal = i + offset;
                 var mask = masks[i];
                 if (reader.IsDBNull(ordinal)) json.WriteNull(name);
-                else if (!WriteTyped(json, name, ordinal, cells[i], mask))
+                else if (!(cells[i] == Cell.Text ? WriteText(json, name, ordinal, mask) : WriteTyped(json, name, ordinal, cells[i], mask)))
                 {
                     var raw = Value(storage[i], reader.GetValue(ordinal));
                     TabularOutput.WriteValue(json, name, mask.Masked ? MaskingService.Apply(mask, raw, pseudonymKey) : raw);
@@ -365,26 +366,35 @@ internal sealed class DataQuery
             }
         }
 
-        /// <summary>Writes one non-null value with a typed read; false when the general path must write it.</summary>
-        bool WriteTyped(Utf8JsonWriter json, JsonEncodedText name, int ordinal, Cell cell, ColumnMask mask)
+        /// <summary>
+        /// Writes one non-null stored text: its UTF-8 bytes as they came (Npgsql's client encoding is always UTF-8), or
+        /// decoded into a char buffer and masked there. False when the general path must write it: a value that fills the
+        /// buffer (it may be longer), bytes that are not UTF-8, masking the span path does not cover.
+        /// </summary>
+        /// <remarks>Six of a page's eight values come here, so it stays small: no stack buffer, no span local whose address is taken.</remarks>
+        bool WriteText(Utf8JsonWriter json, JsonEncodedText name, int ordinal, ColumnMask mask)
         {
-            Span<byte> utf8 = stackalloc byte[32];
-            if (cell == Cell.Text)
+            var length = (int)reader.GetBytes(ordinal, 0, utf8Text, 0, utf8Text.Length);
+            var stored = new ReadOnlySpan<byte>(utf8Text, 0, length);
+            if (length == utf8Text.Length || !System.Text.Unicode.Utf8.IsValid(stored)) return false;
+            if (!mask.Masked)
             {
-                if (!TryReadUtf8(ordinal, out var stored)) return false;
-                if (!mask.Masked)
-                {
-                    json.WriteString(name, stored);
-                    return true;
-                }
-                // More chars than the masker's span path takes (UTF-8 never has fewer bytes than chars): TryApply would refuse it too.
-                if (stored.Length > Masker.MaxSpanLength && Encoding.UTF8.GetCharCount(stored) > Masker.MaxSpanLength) return false;
-                var length = Encoding.UTF8.GetChars(stored, storedChars);
-                if (!Masker.TryApply(mask.Rule, storedChars.AsSpan(0, length), masked, pseudonymKey, out var written, out var suppressed)) return false;
-                if (suppressed) json.WriteNull(name);
-                else json.WriteString(name, masked.AsSpan(0, written));
+                json.WriteString(name, stored);
                 return true;
             }
+            // More chars than the masker's span path takes (UTF-8 never has fewer bytes than chars): TryApply would refuse it too.
+            if (length > Masker.MaxSpanLength && Encoding.UTF8.GetCharCount(stored) > Masker.MaxSpanLength) return false;
+            var chars = Encoding.UTF8.GetChars(stored, storedChars);
+            if (!Masker.TryApply(mask.Rule, storedChars.AsSpan(0, chars), masked, pseudonymKey, out var written, out var suppressed)) return false;
+            if (suppressed) json.WriteNull(name);
+            else json.WriteString(name, masked.AsSpan(0, written));
+            return true;
+        }
+
+        /// <summary>Writes one non-null value other than text with a typed read; false when the general path must write it.</summary>
+        bool WriteTyped(Utf8JsonWriter json, JsonEncodedText name, int ordinal, Cell cell, ColumnMask mask)
+        {
+            var utf8 = formatted.AsSpan();
             if (mask.Masked)
             {
                 // A stored date generalised to its year or month, as MaskingService.Apply does it.
@@ -412,17 +422,6 @@ internal sealed class DataQuery
                     return true;
                 default: return false;
             }
-        }
-
-        /// <summary>
-        /// The stored text's UTF-8 bytes (what PostgreSQL sent; Npgsql's client encoding is always UTF-8); false when the
-        /// value does not fit the buffer or is not valid UTF-8, for the general path to read it as a string.
-        /// </summary>
-        bool TryReadUtf8(int ordinal, out ReadOnlySpan<byte> stored)
-        {
-            var length = (int)reader.GetBytes(ordinal, 0, utf8Text, 0, TextBufferBytes);
-            stored = utf8Text.AsSpan(0, length);
-            return length < TextBufferBytes && System.Text.Unicode.Utf8.IsValid(stored);
         }
 
         public async ValueTask DisposeAsync()
