@@ -330,7 +330,8 @@ internal sealed class DataQuery
             (Storage.Numeric, _) when type == typeof(decimal) => Cell.Numeric,
             (Storage.Double, _) when type == typeof(double) => Cell.Double,
             (Storage.Boolean, _) when type == typeof(bool) => Cell.Boolean,
-            (Storage.Date, _) when type == typeof(DateTime) => Cell.Date,
+            // Npgsql 10 reports a date as DateOnly (earlier versions as DateTime): either is read as a DateOnly.
+            (Storage.Date, _) when type == typeof(DateOnly) || type == typeof(DateTime) => Cell.Date,
             (Storage.Timestamp, _) when type == typeof(DateTime) => Cell.Timestamp,
             _ => Cell.General,
         };
@@ -391,6 +392,9 @@ internal sealed class DataQuery
             return true;
         }
 
+        /// <summary>A stored date; typed cells exist only on PostgreSQL's reader.</summary>
+        DateOnly StoredDate(int ordinal) => ((Npgsql.NpgsqlDataReader)reader).GetFieldValue<DateOnly>(ordinal);
+
         /// <summary>Writes one non-null value other than text with a typed read; false when the general path must write it.</summary>
         bool WriteTyped(Utf8JsonWriter json, JsonEncodedText name, int ordinal, Cell cell, ColumnMask mask)
         {
@@ -400,7 +404,7 @@ internal sealed class DataQuery
                 // A stored date generalised to its year or month, as MaskingService.Apply does it.
                 if (cell == Cell.Date && MaskingService.GeneralisedDateFormat(mask.Rule) is { } format)
                 {
-                    var date = DateOnly.FromDateTime(reader.GetDateTime(ordinal));
+                    var date = StoredDate(ordinal);
                     if (!date.TryFormat(utf8, out var length, format, CultureInfo.InvariantCulture)) return false;
                     json.WriteString(name, utf8[..length]);
                     return true;
@@ -414,7 +418,7 @@ internal sealed class DataQuery
                 case Cell.Double: json.WriteNumber(name, reader.GetDouble(ordinal)); return true;
                 case Cell.Boolean: json.WriteBoolean(name, reader.GetBoolean(ordinal)); return true;
                 case Cell.Date:
-                    if (!DateOnly.FromDateTime(reader.GetDateTime(ordinal)).TryFormat(utf8, out var dateLength, "yyyy-MM-dd", CultureInfo.InvariantCulture)) return false;
+                    if (!StoredDate(ordinal).TryFormat(utf8, out var dateLength, "yyyy-MM-dd", CultureInfo.InvariantCulture)) return false;
                     json.WriteString(name, utf8[..dateLength]);
                     return true;
                 case Cell.Timestamp:

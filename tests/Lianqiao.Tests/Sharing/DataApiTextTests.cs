@@ -10,7 +10,7 @@ using Xunit;
 namespace Lianqiao.Tests.Sharing;
 
 /// <summary>
-/// Text a grant leaves unmasked, of every awkward kind, through the JSON page (written from the stored UTF-8 bytes on
+/// Text a grant leaves unmasked, of every awkward kind (and a masked name and birth date beside it), through the JSON page (written from the stored UTF-8 bytes on
 /// PostgreSQL) and the NDJSON stream (strings): both must leave the same bytes, and the value must come back as stored.
 /// </summary>
 public sealed class DataApiTextTests : IAsyncLifetime
@@ -62,7 +62,7 @@ public sealed class DataApiTextTests : IAsyncLifetime
         using var hrss = await server.AsUserAsync("hrss-consumer");
         var submitted = await (await hrss.PostJsonAsync("/api/v1/share-requests", new
         {
-            resourceId = "population-basic", appId = await server.AppIdAsync("人社业务系统"), fields = new[] { "name", "address", "household_id" },
+            resourceId = "population-basic", appId = await server.AppIdAsync("人社业务系统"), fields = new[] { "name", "birth_date", "address", "household_id" },
             purpose = "社保资格认证", legalBasis = "《社会保险法》",
         })).OkJsonAsync<ShareRequestDto>();
         using var approver = await server.AsUserAsync("police-approver");
@@ -83,5 +83,7 @@ public sealed class DataApiTextTests : IAsyncLifetime
         Assert.Equal(fromStream, fromPage);
         Assert.Equal(Addresses, page.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("address").GetString()));
         Assert.All(page.GetProperty("rows").EnumerateArray(), r => Assert.Contains('*', r.GetProperty("name").GetString()!));
+        // The birth date stays masked, generalised to its year (a stored date read as such on PostgreSQL).
+        Assert.All(page.GetProperty("rows").EnumerateArray(), r => Assert.Matches("^[0-9]{4}$", r.GetProperty("birth_date").GetString()!));
     }
 }
