@@ -286,9 +286,10 @@ internal sealed class DataQuery
 
     /// <summary>
     /// A page's rows written straight into JSON. On PostgreSQL every column has one type, so values are read with typed
-    /// getters and masked text goes through <see cref="Masker.TryApply"/> into a char buffer: no row array, boxed value or
-    /// masked string per cell (a page is 100 rows of 8 values). Anything else (SQLite's per-value types, masking the span
-    /// path does not cover) takes the general path of <see cref="RowsAsync"/>.
+    /// getters; stored text is copied as its UTF-8 bytes and written as they are, or decoded into a char buffer and masked
+    /// there by <see cref="Masker.TryApply"/>: no row array, boxed value or string per cell (a page is 100 rows of 8
+    /// values). Anything else (SQLite's per-value types, masking the span path does not cover, text past the buffer)
+    /// takes the general path of <see cref="RowsAsync"/>.
     /// </summary>
     sealed class JsonRows : IJsonRows
     {
@@ -303,6 +304,11 @@ internal sealed class DataQuery
         readonly Cell[] cells;
         readonly ColumnMask[] masks;
         readonly char[] masked = new char[Masker.MaxSpanLength];
+        readonly char[] storedChars = new char[Masker.MaxSpanLength];
+        // A stored text's UTF-8 bytes, copied from Npgsql's row buffer: no string per cell (a page held ~28 KB of them).
+        readonly byte[] utf8Text = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        // A date or date-time formatted for the writer (a stack buffer made every call's frame larger).
+        readonly byte[] formatted = new byte[32];
 
         public JsonRows(DataQuery query, DbCommand command, DbDataReader reader, byte[] pseudonymKey)
         {
@@ -324,7 +330,8 @@ internal sealed class DataQuery
             (Storage.Numeric, _) when type == typeof(decimal) => Cell.Numeric,
             (Storage.Double, _) when type == typeof(double) => Cell.Double,
             (Storage.Boolean, _) when type == typeof(bool) => Cell.Boolean,
-            (Storage.Date, _) when type == typeof(DateTime) => Cell.Date,
+            // Npgsql 10 reports a date as DateOnly (earlier versions as DateTime): either is read as a DateOnly.
+            (Storage.Date, _) when type == typeof(DateOnly) || type == typeof(DateTime) => Cell.Date,
             (Storage.Timestamp, _) when type == typeof(DateTime) => Cell.Timestamp,
             _ => Cell.General,
         };
@@ -352,7 +359,7 @@ internal sealed class DataQuery
                 var ordinal = i + offset;
                 var mask = masks[i];
                 if (reader.IsDBNull(ordinal)) json.WriteNull(name);
-                else if (!WriteTyped(json, name, ordinal, cells[i], mask))
+                else if (!(cells[i] == Cell.Text ? WriteText(json, name, ordinal, mask) : WriteTyped(json, name, ordinal, cells[i], mask)))
                 {
                     var raw = Value(storage[i], reader.GetValue(ordinal));
                     TabularOutput.WriteValue(json, name, mask.Masked ? MaskingService.Apply(mask, raw, pseudonymKey) : raw);
@@ -360,24 +367,44 @@ internal sealed class DataQuery
             }
         }
 
-        /// <summary>Writes one non-null value with a typed read; false when the general path must write it.</summary>
+        /// <summary>
+        /// Writes one non-null stored text: its UTF-8 bytes as they came (Npgsql's client encoding is always UTF-8), or
+        /// decoded into a char buffer and masked there. False when the general path must write it: a value that fills the
+        /// buffer (it may be longer), bytes that are not UTF-8, masking the span path does not cover.
+        /// </summary>
+        /// <remarks>Six of a page's eight values come here, so it stays small: no stack buffer, no span local whose address is taken.</remarks>
+        bool WriteText(Utf8JsonWriter json, JsonEncodedText name, int ordinal, ColumnMask mask)
+        {
+            var length = (int)reader.GetBytes(ordinal, 0, utf8Text, 0, utf8Text.Length);
+            var stored = new ReadOnlySpan<byte>(utf8Text, 0, length);
+            if (length == utf8Text.Length || !System.Text.Unicode.Utf8.IsValid(stored)) return false;
+            if (!mask.Masked)
+            {
+                json.WriteString(name, stored);
+                return true;
+            }
+            // More chars than the masker's span path takes (UTF-8 never has fewer bytes than chars): TryApply would refuse it too.
+            if (length > Masker.MaxSpanLength && Encoding.UTF8.GetCharCount(stored) > Masker.MaxSpanLength) return false;
+            var chars = Encoding.UTF8.GetChars(stored, storedChars);
+            if (!Masker.TryApply(mask.Rule, storedChars.AsSpan(0, chars), masked, pseudonymKey, out var written, out var suppressed)) return false;
+            if (suppressed) json.WriteNull(name);
+            else json.WriteString(name, masked.AsSpan(0, written));
+            return true;
+        }
+
+        /// <summary>A stored date; typed cells exist only on PostgreSQL's reader.</summary>
+        DateOnly StoredDate(int ordinal) => ((Npgsql.NpgsqlDataReader)reader).GetFieldValue<DateOnly>(ordinal);
+
+        /// <summary>Writes one non-null value other than text with a typed read; false when the general path must write it.</summary>
         bool WriteTyped(Utf8JsonWriter json, JsonEncodedText name, int ordinal, Cell cell, ColumnMask mask)
         {
-            Span<byte> utf8 = stackalloc byte[32];
+            var utf8 = formatted.AsSpan();
             if (mask.Masked)
             {
-                if (cell == Cell.Text)
-                {
-                    var text = reader.GetString(ordinal);
-                    if (!Masker.TryApply(mask.Rule, text, masked, pseudonymKey, out var written, out var suppressed)) return false;
-                    if (suppressed) json.WriteNull(name);
-                    else json.WriteString(name, masked.AsSpan(0, written));
-                    return true;
-                }
                 // A stored date generalised to its year or month, as MaskingService.Apply does it.
                 if (cell == Cell.Date && MaskingService.GeneralisedDateFormat(mask.Rule) is { } format)
                 {
-                    var date = DateOnly.FromDateTime(reader.GetDateTime(ordinal));
+                    var date = StoredDate(ordinal);
                     if (!date.TryFormat(utf8, out var length, format, CultureInfo.InvariantCulture)) return false;
                     json.WriteString(name, utf8[..length]);
                     return true;
@@ -386,13 +413,12 @@ internal sealed class DataQuery
             }
             switch (cell)
             {
-                case Cell.Text: json.WriteString(name, reader.GetString(ordinal)); return true;
                 case Cell.BigInt: json.WriteNumber(name, reader.GetInt64(ordinal)); return true;
                 case Cell.Numeric: json.WriteNumber(name, reader.GetDecimal(ordinal)); return true;
                 case Cell.Double: json.WriteNumber(name, reader.GetDouble(ordinal)); return true;
                 case Cell.Boolean: json.WriteBoolean(name, reader.GetBoolean(ordinal)); return true;
                 case Cell.Date:
-                    if (!DateOnly.FromDateTime(reader.GetDateTime(ordinal)).TryFormat(utf8, out var dateLength, "yyyy-MM-dd", CultureInfo.InvariantCulture)) return false;
+                    if (!StoredDate(ordinal).TryFormat(utf8, out var dateLength, "yyyy-MM-dd", CultureInfo.InvariantCulture)) return false;
                     json.WriteString(name, utf8[..dateLength]);
                     return true;
                 case Cell.Timestamp:
@@ -406,6 +432,7 @@ internal sealed class DataQuery
         {
             await reader.DisposeAsync();
             await command.DisposeAsync();
+            System.Buffers.ArrayPool<byte>.Shared.Return(utf8Text);
         }
     }
 
