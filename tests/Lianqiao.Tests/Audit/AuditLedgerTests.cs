@@ -48,26 +48,8 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         await AddRecordsAsync(3);
         await SealAsync();
         var victim = await SealedRecordAsync();
-        var original = victim.ActorName;
-
-        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {victim.Id}");
-        try
-        {
-            var report = await VerifyOverHttpAsync();
-            Assert.False(report.Intact);
-            Assert.Equal("record-altered", report.Problem!.Code);
-            Assert.Equal(victim.Id, report.Problem.RecordId);
-
-            var (code, stdout, _) = await RunCliAsync("audit", "verify");
-            Assert.Equal(1, code);
-            Assert.Contains($"record {victim.Id} was altered", stdout);
-            Assert.Contains($"记录 {victim.Id} 被篡改", stdout);
-        }
-        finally
-        {
-            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(original)} WHERE \"Id\" = {victim.Id}");
-        }
-        Assert.True((await VerifyOverHttpAsync()).Intact);
+        await AssertEditIsNamedAsync(victim, (await LastSealAsync()).Number,
+            $"record {victim.Id} was altered", $"记录 {victim.Id} 被篡改");
     }
 
     [Fact]
@@ -77,27 +59,8 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         await AddRecordsAsync(2);
         var victim = await NewestRecordAsync("test.ledger");
         Assert.NotNull(victim.ContentHash);
-        var original = victim.ActorName;
-
-        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {victim.Id}");
-        try
-        {
-            var report = await VerifyOverHttpAsync();
-            Assert.False(report.Intact);
-            Assert.Equal("record-altered", report.Problem!.Code);
-            Assert.Equal(victim.Id, report.Problem.RecordId);
-            Assert.Null(report.Problem.SealNumber);
-
-            var (code, stdout, _) = await RunCliAsync("audit", "verify");
-            Assert.Equal(1, code);
-            Assert.Contains($"record {victim.Id}, not yet sealed, was altered", stdout);
-            Assert.Contains($"待封存的记录 {victim.Id} 被篡改", stdout);
-        }
-        finally
-        {
-            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(original)} WHERE \"Id\" = {victim.Id}");
-        }
-        Assert.True((await VerifyOverHttpAsync()).Intact);
+        await AssertEditIsNamedAsync(victim, null,
+            $"record {victim.Id}, not yet sealed, was altered", $"待封存的记录 {victim.Id} 被篡改");
     }
 
     [Fact]
@@ -121,19 +84,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         Assert.True((await VerifyOverHttpAsync()).Intact);
 
         // Sealed by its content: an edit now breaks the seal.
-        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {stray.Id}");
-        try
-        {
-            var report = await VerifyOverHttpAsync();
-            Assert.Equal("record-altered", report.Problem!.Code);
-            Assert.Equal(stray.Id, report.Problem.RecordId);
-            Assert.Equal(seal.Number, report.Problem.SealNumber);
-        }
-        finally
-        {
-            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(stray.ActorName)} WHERE \"Id\" = {stray.Id}");
-        }
-        Assert.True((await VerifyOverHttpAsync()).Intact);
+        await AssertEditIsNamedAsync(stray, seal.Number, $"record {stray.Id} was altered", $"记录 {stray.Id} 被篡改");
     }
 
     [Fact]
@@ -475,6 +426,33 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             })));
             return 0;
         });
+    }
+
+    /// <summary>
+    /// Edits the record's actor behind the application's back, checks that verify names that record (and the seal, if
+    /// any) over HTTP and on the command line in both languages, then puts it back and checks the ledger holds again.
+    /// </summary>
+    async Task AssertEditIsNamedAsync(AuditRecord victim, long? sealNumber, string messageEn, string messageZh)
+    {
+        await TamperAsync($"UPDATE audit_records SET \"ActorName\" = 'mallory' WHERE \"Id\" = {victim.Id}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.False(report.Intact);
+            Assert.Equal("record-altered", report.Problem!.Code);
+            Assert.Equal(victim.Id, report.Problem.RecordId);
+            Assert.Equal(sealNumber, report.Problem.SealNumber);
+
+            var (code, stdout, _) = await RunCliAsync("audit", "verify");
+            Assert.Equal(1, code);
+            Assert.Contains(messageEn, stdout);
+            Assert.Contains(messageZh, stdout);
+        }
+        finally
+        {
+            await TamperAsync($"UPDATE audit_records SET \"ActorName\" = {Literal(victim.ActorName)} WHERE \"Id\" = {victim.Id}");
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
     }
 
     Task<SealResult> SealAsync() => server.InScopeAsync(sp => sp.GetRequiredService<AuditLedger>().SealAsync(default));
