@@ -1,6 +1,7 @@
 using Lianqiao.Audit;
 using Lianqiao.Organizations;
 using Lianqiao.Tests.Sharing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Xunit;
@@ -8,8 +9,9 @@ using Xunit;
 namespace Lianqiao.Tests.Browser;
 
 /// <summary>
-/// Issue 5's pages in headless Chromium: 人社's consumer previews what its application receives under the police's grant
-/// (masked, audited), objects to a record; the police steward answers in the objections inbox; 人社 closes it.
+/// Issue 5's pages in headless Chromium: 人社's consumer applies on the resource page and the police approver grants it in
+/// the inbox; 人社 previews what its application receives under the police's grant (masked, audited), objects to a
+/// record; the police steward answers in the objections inbox; 人社 closes it.
 /// </summary>
 public sealed class SharingPagesTests(DataApiFixture fixture, BrowserFixture browser) : IClassFixture<DataApiFixture>, IClassFixture<BrowserFixture>
 {
@@ -103,6 +105,39 @@ public sealed class SharingPagesTests(DataApiFixture fixture, BrowserFixture bro
         await mine.Locator("form.step-close button").ClickAsync();
         await Assertions.Expect(mine).ToContainTextAsync("已关闭");
         Assert.Equal(correctionsBefore + 1, (await Server.AuditAsync("objection.correct")).Count);
+    }
+
+    [Fact]
+    public async Task Consumer_applies_on_the_resource_page_and_the_provider_approver_grants_it_in_the_inbox()
+    {
+        // A purpose of its own picks this application out of the inbox.
+        var purpose = "医保待遇资格核验 " + Guid.NewGuid().ToString("N")[..8];
+        var approvalsBefore = (await Server.AuditAsync("share-request.approve")).Count;
+        var (hrssContext, hrss) = await SignInAsync("hrss-consumer");
+        await using var _ = hrssContext;
+        await hrss.GotoAsync(Server.BaseUrl + "/sharing/apply?resource=population-basic");
+        await Assertions.Expect(hrss.Locator("#app")).ToContainTextAsync("人社业务系统");
+        await hrss.FillAsync("#purpose", purpose);
+        await hrss.FillAsync("#basis", "《社会保险法》");
+        await hrss.ClickAsync("#send");
+        // 有条件共享: submitted with a deadline, not granted.
+        await Assertions.Expect(hrss.Locator("#created")).ToContainTextAsync("已提交");
+
+        var (policeContext, police) = await SignInAsync("police-approver");
+        await using var __ = policeContext;
+        await police.GotoAsync(Server.BaseUrl + "/sharing");
+        var row = police.Locator("#inbox tbody tr", new() { HasText = purpose });
+        await Assertions.Expect(row).ToContainTextAsync("人社业务系统");
+        await Assertions.Expect(row).ToContainTextAsync("《社会保险法》");
+        await row.Locator("button.approve").ClickAsync();
+        await Assertions.Expect(police.Locator("#message")).ToContainTextAsync("已同意，授权已生效");
+        await Assertions.Expect(police.Locator("#inbox tbody tr", new() { HasText = purpose })).ToHaveCountAsync(0);
+
+        var approvals = await Server.AuditAsync("share-request.approve");
+        Assert.Equal(approvalsBefore + 1, approvals.Count);
+        var grants = await Server.InScopeAsync(sp => sp.GetRequiredService<Lianqiao.Data.LianqiaoDb>().Set<Lianqiao.Sharing.Grant>()
+            .Where(g => g.ResourceId == "population-basic").ToListAsync());
+        Assert.Contains(grants, g => g.Id != fixture.GrantId && g.Fields.Contains("id_number"));
     }
 
     [Fact]
