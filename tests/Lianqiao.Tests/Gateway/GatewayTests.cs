@@ -198,11 +198,6 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         }
     }
 
-    sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
-
     [Fact]
     public async Task Basic_upstream_auth_replaces_the_consumer_key_and_request_size_is_limited()
     {

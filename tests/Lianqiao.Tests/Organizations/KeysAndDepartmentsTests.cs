@@ -199,8 +199,3 @@ public sealed class KeysAndDepartmentsTests(LianqiaoServer server) : IClassFixtu
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 }
-
-sealed class FixedTime(DateTimeOffset now) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => now;
-}

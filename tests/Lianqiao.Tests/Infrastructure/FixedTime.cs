@@ -1,0 +1,7 @@
+namespace Lianqiao.Tests.Infrastructure;
+
+/// <summary>A clock that always reads the same instant.</summary>
+sealed class FixedTime(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
+}
