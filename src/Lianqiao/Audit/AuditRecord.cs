@@ -74,7 +74,10 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
     // Chinese stays readable in the ledger (auditors read it, exports carry it).
     static readonly JsonSerializerOptions DetailJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    internal AuditRecord ToRecord(DateTimeOffset at)
+    internal AuditRecord ToRecord(DateTimeOffset at) =>
+        ToRecord(at, Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail, DetailJson));
+
+    internal AuditRecord ToRecord(DateTimeOffset at, string? detail)
     {
         var record = new AuditRecord
         {
@@ -87,12 +90,39 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
             DepartmentId = DepartmentId,
             TargetType = TargetType,
             TargetId = TargetId,
-            Detail = Detail is null ? null : Detail as string ?? JsonSerializer.Serialize(Detail, DetailJson),
+            Detail = detail,
             RemoteIp = RemoteIp,
             RequestId = RequestId,
         };
         record.ContentHash = LedgerFormat.ContentHash(record);
         return record;
+    }
+}
+
+/// <summary>
+/// The detail of a record that holds a group's items (<see cref="IAuditLog.WriteItemAsync"/>): <c>{"count":N,"items":[…]}</c>,
+/// each item the JSON object its writer gave.
+/// </summary>
+public static class AuditItems
+{
+    internal static string Detail(IEnumerable<string> items, int count)
+    {
+        var text = new System.Text.StringBuilder(32 + count * 256).Append("{\"count\":").Append(count).Append(",\"items\":[");
+        var first = true;
+        foreach (var item in items)
+        {
+            if (!first) text.Append(',');
+            text.Append(item);
+            first = false;
+        }
+        return text.Append("]}").ToString();
+    }
+
+    /// <summary>The items of a grouped record's detail, as the auditors' tools and the tests read them.</summary>
+    public static IReadOnlyList<JsonElement> Read(string detail)
+    {
+        using var doc = JsonDocument.Parse(detail);
+        return doc.RootElement.GetProperty("items").EnumerateArray().Select(i => i.Clone()).ToList();
     }
 }
 

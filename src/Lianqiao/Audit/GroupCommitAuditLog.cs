@@ -14,6 +14,15 @@ public interface IAuditLog
 {
     /// <summary>Completes once the record is committed: callers may rely on it being durable.</summary>
     Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One item of a high-rate action (a gateway call), committed like a record. The items of one group (equal
+    /// <paramref name="group"/> entries, which carry no detail, remote address or request id) that share a commit are
+    /// stored as one record whose detail is <c>{"count":N,"items":[…]}</c> (<see cref="AuditItems"/>), each item a JSON
+    /// object with its own <c>at</c>. Why: the database's cost is per row, and one row per gateway call cost as much
+    /// as the rest of the call (bench/gateway/README.md). The ledger seals and verifies the record like any other.
+    /// </summary>
+    Task WriteItemAsync(AuditEntry group, string itemJson);
 }
 
 /// <summary>
@@ -29,14 +38,31 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     readonly Lock startLock = new();
     Task? loop;
 
-    sealed record Pending(AuditRecord Record, TaskCompletionSource Committed);
+    /// <summary>A record to write as it is, or one item of a group (<see cref="IAuditLog.WriteItemAsync"/>).</summary>
+    internal sealed class Pending
+    {
+        public AuditRecord? Record { get; init; }
+        public AuditEntry? Group { get; init; }
+        public string? Item { get; init; }
+        public DateTimeOffset At { get; init; }
+        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
-    public Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    public Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default) =>
+        Enqueue(new Pending { Record = entry.ToRecord(time.GetUtcNow()) }).WaitAsync(cancellationToken);
+
+    public Task WriteItemAsync(AuditEntry group, string itemJson)
+    {
+        if (group.Detail is not null || group.RemoteIp is not null || group.RequestId is not null)
+            throw new ArgumentException("A group entry carries no detail, remote address or request id: each item does.", nameof(group));
+        return Enqueue(new Pending { Group = group, Item = itemJson, At = LedgerFormat.ToStoredPrecision(time.GetUtcNow()) });
+    }
+
+    Task Enqueue(Pending pending)
     {
         EnsureStarted();
-        var pending = new Pending(entry.ToRecord(time.GetUtcNow()), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!queue.Writer.TryWrite(pending)) throw new InvalidOperationException("The audit log is shut down.");
-        return pending.Committed.Task.WaitAsync(cancellationToken);
+        return pending.Committed.Task;
     }
 
     void EnsureStarted()
@@ -61,91 +87,163 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     {
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            await InsertAsync(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), batch);
+            var records = Pack(batch);
+            if (await PostgresWriterAsync() is { } pg)
+            {
+                await InsertBatchAsync(pg, target!, records);
+            }
+            else
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await InsertValuesAsync(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), target!, records);
+            }
             foreach (var p in batch) p.Committed.TrySetResult();
         }
         catch (Exception ex)
         {
             LogBatchFailed(ex, batch.Count);
             foreach (var p in batch) p.Committed.TrySetException(ex);
+            // A connection that failed mid-batch is not reused; the next batch opens a fresh one.
+            if (pgWriter is not null) await pgWriter.DisposeAsync();
+            pgWriter = null;
         }
     }
 
-    /// <summary>
-    /// The batch in one statement, ids assigned in batch order: binary COPY on PostgreSQL, one multi-row INSERT on SQLite.
-    /// Not EF change tracking with one statement per record: at a gateway's call rate, tracking and per-row statements
-    /// cost more than the rest of a call (bench/gateway/README.md). Column names and value conversions come from the
-    /// EF model, so both providers agree.
-    /// </summary>
-    static async Task InsertAsync(LianqiaoDb db, List<Pending> batch)
+    /// <summary>Where records go, read once from the EF model: the table and every column but the database-generated id.</summary>
+    internal sealed record Target(StoreObjectIdentifier Table, IProperty[] Columns, string? PostgresConnectionString)
     {
-        var entity = db.Model.FindEntityType(typeof(AuditRecord))!;
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        // Every column but the database-generated id.
-        var columns = entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToList();
-        var connection = db.Database.GetDbConnection();
+        public string ColumnList { get; } = string.Join(", ", Columns.Select(c => $"\"{c.GetColumnName(Table)}\""));
+        public IClrPropertyGetter[] Getters { get; } = Columns.Select(c => c.GetGetter()).ToArray();
+
+        /// <summary>One record's INSERT with positional parameters: the same text for every record, so prepared once.</summary>
+        public string PostgresInsert { get; } = $"INSERT INTO \"{Table.Name}\" ({string.Join(", ", Columns.Select(c => $"\"{c.GetColumnName(Table)}\""))}) "
+            + $"VALUES ({string.Join(", ", Columns.Select((_, i) => $"${i + 1}"))})";
+
+        /// <summary>Each column's parameter type, so a null binds to the same prepared statement as a value.</summary>
+        public NpgsqlDbType[] PostgresTypes { get; } = Columns.Select(c => (Nullable.GetUnderlyingType(c.ClrType) ?? c.ClrType) switch
+        {
+            var t when t == typeof(string) => NpgsqlDbType.Text,
+            var t when t == typeof(DateTimeOffset) => NpgsqlDbType.TimestampTz,
+            var t when t == typeof(Guid) => NpgsqlDbType.Uuid,
+            var t when t == typeof(byte[]) => NpgsqlDbType.Bytea,
+            var t => throw new InvalidOperationException($"No PostgreSQL mapping for an audit column of type {t}."),
+        }).ToArray();
+    }
+
+    Target? target;
+    NpgsqlConnection? pgWriter;
+
+    /// <summary>
+    /// On PostgreSQL the writer loop holds one connection of its own. From the pool each batch got the least recently used
+    /// connection, so every commit woke a different, cold backend: about 0.3 ms of PostgreSQL's CPU per commit, most of its
+    /// cost at a gateway's call rate (bench/gateway/README.md). Null on SQLite, whose writes go through a context as before.
+    /// </summary>
+    async Task<NpgsqlConnection?> PostgresWriterAsync()
+    {
+        if (target is null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
+            var entity = db.Model.FindEntityType(typeof(AuditRecord))!;
+            target = new Target(StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema()),
+                entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToArray(),
+                db.Database.GetDbConnection() is NpgsqlConnection ? db.Database.GetConnectionString() : null);
+        }
+        if (target.PostgresConnectionString is null) return null;
+        if (pgWriter is null)
+        {
+            var connection = new NpgsqlConnection(target.PostgresConnectionString);
+            await connection.OpenAsync();
+            pgWriter = connection;
+        }
+        return pgWriter;
+    }
+
+    /// <summary>
+    /// The batch's records in the order they came; the items of each group in one record, placed where its first item came.
+    /// </summary>
+    internal static List<AuditRecord> Pack(IReadOnlyList<Pending> batch)
+    {
+        var records = new List<AuditRecord>(batch.Count);
+        Dictionary<AuditEntry, (int Index, List<Pending> Items)>? groups = null;
+        foreach (var pending in batch)
+        {
+            if (pending.Record is { } record)
+            {
+                records.Add(record);
+                continue;
+            }
+            groups ??= [];
+            if (!groups.TryGetValue(pending.Group!, out var group))
+            {
+                group = (records.Count, []);
+                groups.Add(pending.Group!, group);
+                records.Add(null!); // filled below, once the group has all its items
+            }
+            group.Items.Add(pending);
+        }
+        if (groups is null) return records;
+        foreach (var (entry, (index, items)) in groups)
+        {
+            var record = entry.ToRecord(items[0].At, AuditItems.Detail(items.Select(i => i.Item!), items.Count));
+            records[index] = record;
+        }
+        return records;
+    }
+
+    // The batch in one transaction and one round trip, ids assigned in batch order: on PostgreSQL a batch of one prepared
+    // INSERT per record, on SQLite one multi-row INSERT. Not EF change tracking: at a gateway's call rate, tracking cost
+    // more than the rest of a call (bench/gateway/README.md). Column names and value conversions come from the EF model,
+    // so both providers agree.
+
+    /// <summary>
+    /// The commands of a batch run in order in one implicit transaction (one Sync), so ids follow the batch. Not binary COPY
+    /// any more: with a gateway's calls grouped, a batch holds one or a few records, and a COPY (parsed and set up each time,
+    /// two round trips) cost PostgreSQL about four times the CPU of a prepared INSERT (bench/gateway/README.md).
+    /// The statement is prepared automatically after a few uses (`Max Auto Prepare`, <see cref="Data.DataExtensions"/>).
+    /// </summary>
+    static async Task InsertBatchAsync(NpgsqlConnection pg, Target target, List<AuditRecord> batch)
+    {
+        await using var command = new NpgsqlBatch(pg);
+        var sql = target.PostgresInsert;
+        foreach (var record in batch)
+        {
+            var insert = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < target.Getters.Length; i++)
+                insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = target.PostgresTypes[i], Value = target.Getters[i].GetClrValue(record) ?? DBNull.Value });
+            command.BatchCommands.Add(insert);
+        }
+        await command.ExecuteNonQueryAsync();
+    }
+
+    static async Task InsertValuesAsync(LianqiaoDb db, Target target, List<AuditRecord> batch)
+    {
+        var columns = target.Columns;
         await db.Database.OpenConnectionAsync();
         try
         {
-            if (connection is NpgsqlConnection pg) await CopyAsync(pg, table, columns, batch);
-            else await InsertValuesAsync(db, connection, table, columns, batch);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            var sql = new StringBuilder($"INSERT INTO \"{target.Table.Name}\" (").Append(target.ColumnList).Append(") VALUES ");
+            for (var row = 0; row < batch.Count; row++)
+            {
+                sql.Append(row == 0 ? "(" : ", (");
+                for (var col = 0; col < columns.Length; col++)
+                {
+                    var name = $"@p{row * columns.Length + col}";
+                    sql.Append(col == 0 ? name : ", " + name);
+                    var value = columns[col].GetGetter().GetClrValue(batch[row]);
+                    // CreateParameter applies the column's value converter (e.g. instants as ticks on SQLite).
+                    command.Parameters.Add(columns[col].GetRelationalTypeMapping().CreateParameter(command, name, value, nullable: true));
+                }
+                sql.Append(')');
+            }
+            command.CommandText = sql.ToString();
+            await command.ExecuteNonQueryAsync();
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
-    }
-
-    /// <summary>
-    /// COPY fills the identity column row by row in the order sent, so ids follow the batch as with INSERT; it skips
-    /// parsing and planning a statement with thousands of parameters, which cost more than the rows themselves.
-    /// </summary>
-    static async Task CopyAsync(NpgsqlConnection pg, StoreObjectIdentifier table, List<IProperty> columns, List<Pending> batch)
-    {
-        var names = string.Join(", ", columns.Select(c => $"\"{c.GetColumnName(table)}\""));
-        await using var copy = await pg.BeginBinaryImportAsync($"COPY \"{table.Name}\" ({names}) FROM STDIN (FORMAT BINARY)");
-        var getters = columns.Select(c => c.GetGetter()).ToArray();
-        foreach (var pending in batch)
-        {
-            await copy.StartRowAsync();
-            foreach (var getter in getters)
-            {
-                switch (getter.GetClrValue(pending.Record))
-                {
-                    case null: await copy.WriteNullAsync(); break;
-                    case string text: await copy.WriteAsync(text, NpgsqlDbType.Text); break;
-                    case DateTimeOffset at: await copy.WriteAsync(at, NpgsqlDbType.TimestampTz); break;
-                    case Guid id: await copy.WriteAsync(id, NpgsqlDbType.Uuid); break;
-                    case byte[] bytes: await copy.WriteAsync(bytes, NpgsqlDbType.Bytea); break;
-                    case var other: throw new InvalidOperationException($"No COPY mapping for an audit column of type {other.GetType()}.");
-                }
-            }
-        }
-        await copy.CompleteAsync();
-    }
-
-    static async Task InsertValuesAsync(LianqiaoDb db, DbConnection connection, StoreObjectIdentifier table, List<IProperty> columns, List<Pending> batch)
-    {
-        await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"INSERT INTO \"{table.Name}\" (")
-            .AppendJoin(", ", columns.Select(c => $"\"{c.GetColumnName(table)}\"")).Append(") VALUES ");
-        for (var row = 0; row < batch.Count; row++)
-        {
-            sql.Append(row == 0 ? "(" : ", (");
-            for (var col = 0; col < columns.Count; col++)
-            {
-                var name = $"@p{row * columns.Count + col}";
-                sql.Append(col == 0 ? name : ", " + name);
-                var value = columns[col].GetGetter().GetClrValue(batch[row].Record);
-                // CreateParameter applies the column's value converter (e.g. instants as ticks on SQLite).
-                command.Parameters.Add(columns[col].GetRelationalTypeMapping().CreateParameter(command, name, value, nullable: true));
-            }
-            sql.Append(')');
-        }
-        command.CommandText = sql.ToString();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        await command.ExecuteNonQueryAsync();
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -158,6 +256,8 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     {
         queue.Writer.TryComplete();
         if (loop is not null) await loop.WaitAsync(cancellationToken);
+        if (pgWriter is not null) await pgWriter.DisposeAsync();
+        pgWriter = null;
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);

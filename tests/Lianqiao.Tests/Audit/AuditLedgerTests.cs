@@ -88,6 +88,62 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
     }
 
     [Fact]
+    public async Task Items_committed_together_are_one_record_per_group_and_a_call_cut_from_one_is_named()
+    {
+        var log = server.App.Services.GetRequiredService<IAuditLog>();
+        AuditEntry[] groups = [new("test.items") { ActorId = "app-a", TargetId = "svc" }, new("test.items") { ActorId = "app-b", TargetId = "svc" }];
+        // Queued without waiting for each other, as concurrent calls are: items that meet in a batch share a record.
+        await Task.WhenAll(Enumerable.Range(0, 400).Select(i => log.WriteItemAsync(groups[i % 2], $$"""{"n":{{i}},"note":"调用 call"}""")));
+
+        var records = await server.AuditAsync("test.items");
+        var items = records.SelectMany(r => AuditItems.Read(r.Detail!).Select(item => (r.ActorId, N: item.GetProperty("n").GetInt32()))).ToList();
+        Assert.Equal(Enumerable.Range(0, 400), items.Select(i => i.N).Order());
+        Assert.All(items, i => Assert.Equal(i.N % 2 == 0 ? "app-a" : "app-b", i.ActorId));
+        Assert.All(records, r => Assert.Equal(AuditItems.Read(r.Detail!).Count,
+            System.Text.Json.JsonDocument.Parse(r.Detail!).RootElement.GetProperty("count").GetInt32()));
+        // 400 items queued within a millisecond or so cannot each have had a commit of their own.
+        Assert.True(records.Count < 100, $"{records.Count} records for 400 items");
+        await Assert.ThrowsAsync<ArgumentException>(() => log.WriteItemAsync(groups[0] with { RequestId = "r-1" }, "{}"));
+
+        await SealAsync();
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+        // One call cut out of a sealed group record, its count made to match: the record no longer matches its seal.
+        var victim = records.First(r => AuditItems.Read(r.Detail!).Count > 1);
+        var kept = AuditItems.Read(victim.Detail!).Skip(1).Select(i => i.GetRawText()).ToList();
+        await TamperAsync($"UPDATE audit_records SET \"Detail\" = {Literal(AuditItems.Detail(kept, kept.Count))} WHERE \"Id\" = {victim.Id}");
+        try
+        {
+            var report = await VerifyOverHttpAsync();
+            Assert.Equal("record-altered", report.Problem?.Code);
+            Assert.Equal(victim.Id, report.Problem!.RecordId);
+        }
+        finally
+        {
+            await TamperAsync($"UPDATE audit_records SET \"Detail\" = {Literal(victim.Detail)} WHERE \"Id\" = {victim.Id}");
+        }
+        Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public void Packing_keeps_the_batch_order_and_puts_each_group_where_its_first_item_came()
+    {
+        var at = LedgerFormat.ToStoredPrecision(DateTimeOffset.UtcNow);
+        var a = new AuditEntry("test.items") { ActorId = "a" };
+        var b = new AuditEntry("test.items") { ActorId = "b" };
+        GroupCommitAuditLog.Pending Item(AuditEntry group, int n) => new() { Group = group, Item = $$"""{"n":{{n}}}""", At = at.AddMilliseconds(n) };
+        GroupCommitAuditLog.Pending Plain(string action) => new() { Record = new AuditEntry(action).ToRecord(at) };
+
+        var records = GroupCommitAuditLog.Pack([Plain("first"), Item(a, 1), Item(b, 2), Plain("middle"), Item(a, 3), Item(a with { }, 4)]);
+
+        Assert.Equal(["first", "test.items", "test.items", "middle"], records.Select(r => r.Action));
+        Assert.Equal("""{"count":3,"items":[{"n":1},{"n":3},{"n":4}]}""", records[1].Detail);
+        Assert.Equal("a", records[1].ActorId);
+        Assert.Equal(at.AddMilliseconds(1), records[1].At);
+        Assert.Equal("""{"count":1,"items":[{"n":2}]}""", records[2].Detail);
+        Assert.All(records, r => Assert.Equal(LedgerFormat.ContentHash(r), r.ContentHash));
+    }
+
+    [Fact]
     public async Task A_deleted_record_is_detected()
     {
         await AddRecordsAsync(4);
@@ -496,7 +552,15 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
             Assert.True(await command.ExecuteNonQueryAsync() > 0, sql);
             return;
         }
-        var changed = await server.InScopeAsync(sp => sp.GetRequiredService<LianqiaoDb>().Database.ExecuteSqlRawAsync(sql));
+        // A plain command, not ExecuteSqlRaw: that formats the text, and a record's JSON holds braces.
+        var changed = await server.InScopeAsync(async sp =>
+        {
+            var connection = sp.GetRequiredService<LianqiaoDb>().Database.GetDbConnection();
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return await command.ExecuteNonQueryAsync();
+        });
         Assert.True(changed > 0, sql);
     }
 

@@ -39,7 +39,7 @@ public sealed class GatewayDemoTests(GatewayDemoServer server) : IClassFixture<G
         // The sample upstream refuses callers without the credential only the gateway holds.
         using var direct = server.Anonymous();
         Assert.Equal(HttpStatusCode.Unauthorized, (await direct.GetAsync("/demo-upstream/bus-arrivals/arrivals")).StatusCode);
-        Assert.NotEmpty(await server.AuditAsync("gateway.call"));
+        Assert.NotEmpty(await server.GatewayCallsAsync());
 
         // The pages: the service list shows the calls, "my services" shows the grant to the consumer department's steward.
         using var admin = await server.AsAdminAsync();

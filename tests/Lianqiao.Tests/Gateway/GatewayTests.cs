@@ -178,7 +178,8 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         var second = await app.GetAsync($"/gateway/{slug}/echo/y");
         var generated = second.Headers.GetValues("X-Request-Id").Single();
         Assert.Equal(generated, (await JsonAsync(second)).GetProperty("requestId").GetString());
-        Assert.Contains(await server.AuditAsync("gateway.call"), r => r.RequestId == generated && r.TargetId == slug && r.Detail!.Contains("\"status\":200", StringComparison.Ordinal));
+        Assert.Contains(await server.GatewayCallsAsync(), c => c.Record.TargetId == slug
+            && c.Call.GetProperty("requestId").GetString() == generated && c.Call.GetProperty("status").GetInt32() == 200);
     }
 
     [Fact]
@@ -567,15 +568,18 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         using var app = await server.AppAsync();
         for (var i = 0; i < 5; i++) await app.GetAsync($"/gateway/{slug}/echo/{i}");
         await app.GetAsync($"/gateway/{slug}/flaky");
-        var records = (await server.AuditAsync("gateway.call")).Where(r => r.TargetId == slug).ToList();
-        Assert.Equal(6, records.Count);
-        Assert.Equal(5, records.Count(r => r.Outcome == "success"));
-        var detail = JsonDocument.Parse(records[0].Detail!).RootElement;
-        Assert.Equal("GET", detail.GetProperty("method").GetString());
-        Assert.Equal("/echo/0", detail.GetProperty("path").GetString());
-        Assert.True(detail.GetProperty("bytesOut").GetInt64() > 0);
-        Assert.True(detail.GetProperty("latencyMs").GetDouble() > 0);
-        Assert.Equal((await server.AppIdAsync("t-app")).ToString(), detail.GetProperty("app").GetString());
+        var calls = (await server.GatewayCallsAsync()).Where(c => c.Record.TargetId == slug).ToList();
+        Assert.Equal(6, calls.Count);
+        Assert.Equal(5, calls.Count(c => c.Record.Outcome == "success"));
+        var appId = (await server.AppIdAsync("t-app")).ToString();
+        Assert.All(calls, c => Assert.Equal(appId, c.Record.ActorId));
+        // Calls made one after another each got their own commit; in order, each with its own request id.
+        var first = calls[0].Call;
+        Assert.Equal("GET", first.GetProperty("method").GetString());
+        Assert.Equal("/echo/0", first.GetProperty("path").GetString());
+        Assert.True(first.GetProperty("bytesOut").GetInt64() > 0);
+        Assert.True(first.GetProperty("latencyMs").GetDouble() > 0);
+        Assert.Equal(6, calls.Select(c => c.Call.GetProperty("requestId").GetString()).Distinct().Count());
 
         using var admin = await server.AsAdminAsync();
         var stats = await JsonAsync(await admin.GetAsync($"/api/v1/gateway/services/{slug}/stats"));

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Lianqiao.Audit;
 using Lianqiao.Data;
 using Lianqiao.Hosting;
@@ -172,6 +173,10 @@ public class LianqiaoServer : IAsyncLifetime
         return await scope.ServiceProvider.GetRequiredService<LianqiaoDb>().Set<AuditRecord>().AsNoTracking()
             .Where(r => r.Action == action).OrderBy(r => r.Id).ToListAsync();
     }
+
+    /// <summary>Every gateway call in the audit store, each with the record that holds it.</summary>
+    public async Task<List<(AuditRecord Record, JsonElement Call)>> GatewayCallsAsync() =>
+        (await AuditAsync("gateway.calls")).SelectMany(r => AuditItems.Read(r.Detail!).Select(call => (r, call))).ToList();
 
     public async Task<T> InScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
     {
