@@ -105,17 +105,24 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
 /// </summary>
 public static class AuditItems
 {
-    internal static string Detail(IEnumerable<string> items, int count)
+    internal static string Detail(IReadOnlyList<string> items)
     {
-        var text = new System.Text.StringBuilder(32 + count * 256).Append("{\"count\":").Append(count).Append(",\"items\":[");
-        var first = true;
-        foreach (var item in items)
+        // One string of the exact length: a busy gateway builds one per commit, a few kilobytes each.
+        var head = $"{{\"count\":{items.Count},\"items\":[";
+        var length = head.Length + 2 + Math.Max(0, items.Count - 1);
+        foreach (var item in items) length += item.Length;
+        return string.Create(length, (head, items), static (chars, state) =>
         {
-            if (!first) text.Append(',');
-            text.Append(item);
-            first = false;
-        }
-        return text.Append("]}").ToString();
+            state.head.CopyTo(chars);
+            var at = state.head.Length;
+            for (var i = 0; i < state.items.Count; i++)
+            {
+                if (i > 0) chars[at++] = ',';
+                state.items[i].CopyTo(chars[at..]);
+                at += state.items[i].Length;
+            }
+            "]}".CopyTo(chars[at..]);
+        });
     }
 
     /// <summary>The items of a grouped record's detail, as the auditors' tools and the tests read them.</summary>

@@ -165,7 +165,7 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     internal static List<AuditRecord> Pack(IReadOnlyList<Pending> batch)
     {
         var records = new List<AuditRecord>(batch.Count);
-        Dictionary<AuditEntry, (int Index, List<Pending> Items)>? groups = null;
+        Dictionary<AuditEntry, (int Index, List<string> Items, DateTimeOffset At)>? groups = null;
         foreach (var pending in batch)
         {
             if (pending.Record is { } record)
@@ -176,18 +176,14 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
             groups ??= [];
             if (!groups.TryGetValue(pending.Group!, out var group))
             {
-                group = (records.Count, []);
+                group = (records.Count, [], pending.At);
                 groups.Add(pending.Group!, group);
                 records.Add(null!); // filled below, once the group has all its items
             }
-            group.Items.Add(pending);
+            group.Items.Add(pending.Item!);
         }
         if (groups is null) return records;
-        foreach (var (entry, (index, items)) in groups)
-        {
-            var record = entry.ToRecord(items[0].At, AuditItems.Detail(items.Select(i => i.Item!), items.Count));
-            records[index] = record;
-        }
+        foreach (var (entry, (index, items, at)) in groups) records[index] = entry.ToRecord(at, AuditItems.Detail(items));
         return records;
     }
 

@@ -38,8 +38,9 @@ internal static class GatewayApi
         allow.MapDelete("/{entryId:guid}", RemoveAllowEntry);
 
         // The consumer's door: any signed-in key reaches the handler, which answers 403 unless a service grant covers the call.
-        routes.MapMethods("/gateway/{resourceId}/{**path}", KnownMethods,
-                (HttpContext http, string resourceId, GatewayProxy proxy) => proxy.HandleAsync(http, resourceId))
+        // The proxy (a singleton) is taken once here, not from the request's services: asking those opens a scope per call.
+        var proxy = routes.ServiceProvider.GetRequiredService<GatewayProxy>();
+        routes.MapMethods("/gateway/{resourceId}/{**path}", KnownMethods, (HttpContext http, string resourceId) => proxy.HandleAsync(http, resourceId))
             .RequireAuthorization(Policies.SignedIn)
             .WithMetadata(new DisableRequestSizeLimitAttribute(), GatewayCall.Instance)
             .WithTags("Gateway")

@@ -162,7 +162,7 @@ internal sealed partial class GatewayProxy(
         if (!grant.AllowsCall(http.Request.Method, call.Path))
             return (Problems.Of(403, "outside-grant", "超出授权范围", $"The grant does not cover {http.Request.Method} {call.Path}."), false);
 
-        var entry = await services.GetAsync(http.RequestServices, call.ResourceId, ct);
+        var entry = await services.GetAsync(http, call.ResourceId, ct);
         if (entry is null) return (Problems.NotFound("接口服务", "gateway service"), false);
         var service = entry.Service;
         call.Service = service;
@@ -189,7 +189,7 @@ internal sealed partial class GatewayProxy(
         }
 
         // Counted before forwarding: a call the quota does not cover never reaches the upstream.
-        var (taken, remaining) = await leases.TryTakeAsync(grant.Id, grant.QuotaPerDay, http.RequestServices, ct);
+        var (taken, remaining) = await leases.TryTakeAsync(grant.Id, grant.QuotaPerDay, http, ct);
         if (!taken)
         {
             if (admission == UpstreamState.Admission.Probe) state.CancelProbe(service);

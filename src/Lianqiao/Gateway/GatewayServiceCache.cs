@@ -19,11 +19,11 @@ internal sealed class GatewayServiceCache(TimeProvider time)
     readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
 
     /// <summary>The service registered for the resource; null when there is none (not remembered, so a registration works at once).</summary>
-    /// <remarks>The database context is resolved from <paramref name="requestServices"/> only when the row is read.</remarks>
-    public async ValueTask<Entry?> GetAsync(IServiceProvider requestServices, string resourceId, CancellationToken ct)
+    /// <remarks>The request's services (a scope, opened on first use) give the database context only when the row is read.</remarks>
+    public async ValueTask<Entry?> GetAsync(HttpContext http, string resourceId, CancellationToken ct)
     {
         if (entries.TryGetValue(resourceId, out var entry) && time.GetUtcNow() - entry.ReadAt < MaxAge) return entry;
-        var service = await requestServices.GetRequiredService<LianqiaoDb>().Set<GatewayService>().AsNoTracking().FirstOrDefaultAsync(s => s.ResourceId == resourceId, ct);
+        var service = await http.RequestServices.GetRequiredService<LianqiaoDb>().Set<GatewayService>().AsNoTracking().FirstOrDefaultAsync(s => s.ResourceId == resourceId, ct);
         if (service is null)
         {
             entries.TryRemove(resourceId, out _);

@@ -45,8 +45,9 @@ internal sealed partial class QuotaLeases(IServiceScopeFactory scopes, TimeProvi
     /// Takes one call from the grant's quota today. Returns what is left for the headers (a lower bound; null when unlimited),
     /// or Taken = false when the quota is used up.
     /// </summary>
-    /// <remarks>The quota counter (and its database context) is resolved from <paramref name="requestServices"/> only for a refill.</remarks>
-    public async Task<(bool Taken, long? Remaining)> TryTakeAsync(Guid grantId, long? limit, IServiceProvider requestServices, CancellationToken ct)
+    /// <remarks>The quota counter (and its database context) comes from the request's services (a scope, opened on first
+    /// use) only for a refill; a call served from the held block allocates nothing here.</remarks>
+    public async ValueTask<(bool Taken, long? Remaining)> TryTakeAsync(Guid grantId, long? limit, HttpContext http, CancellationToken ct)
     {
         var lease = leases.GetOrAdd(grantId, _ => new Lease());
         if (TryTakeHeld(lease, limit, out var remaining)) return (true, remaining);
@@ -55,7 +56,7 @@ internal sealed partial class QuotaLeases(IServiceScopeFactory scopes, TimeProvi
         try
         {
             if (TryTakeHeld(lease, limit, out remaining)) return (true, remaining);
-            var quota = requestServices.GetRequiredService<QuotaCounter>();
+            var quota = http.RequestServices.GetRequiredService<QuotaCounter>();
             var day = quota.Today();
             var block = BlockFor(limit);
             var counted = await quota.ConsumeAsync(grantId, block, limit, ct);

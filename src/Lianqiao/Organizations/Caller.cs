@@ -14,7 +14,10 @@ public sealed record Caller(PrincipalKind Kind, string Id, string Name, Guid? De
     /// <summary>An admin, or a user with <paramref name="role"/> in <paramref name="departmentId"/>.</summary>
     public bool ActsFor(Guid departmentId, string role) => IsAdmin || (Is(role) && DepartmentId == departmentId);
 
-    public static Caller? From(ClaimsPrincipal principal)
+    /// <summary>The caller a principal's claims describe; an API key's is read once per resolved key (<see cref="KeyIdentity"/>).</summary>
+    public static Caller? From(ClaimsPrincipal principal) => principal.Identity is KeyIdentity key ? key.Caller : FromClaims(principal);
+
+    internal static Caller? FromClaims(ClaimsPrincipal principal)
     {
         if (principal.Identity?.IsAuthenticated != true) return null;
         var id = principal.FindFirstValue(ClaimTypes.NameIdentifier);

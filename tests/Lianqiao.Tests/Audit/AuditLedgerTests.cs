@@ -110,7 +110,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         // One call cut out of a sealed group record, its count made to match: the record no longer matches its seal.
         var victim = records.First(r => AuditItems.Read(r.Detail!).Count > 1);
         var kept = AuditItems.Read(victim.Detail!).Skip(1).Select(i => i.GetRawText()).ToList();
-        await TamperAsync($"UPDATE audit_records SET \"Detail\" = {Literal(AuditItems.Detail(kept, kept.Count))} WHERE \"Id\" = {victim.Id}");
+        await TamperAsync($"UPDATE audit_records SET \"Detail\" = {Literal(AuditItems.Detail(kept))} WHERE \"Id\" = {victim.Id}");
         try
         {
             var report = await VerifyOverHttpAsync();
