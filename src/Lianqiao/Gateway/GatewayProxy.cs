@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -42,6 +43,7 @@ internal sealed partial class GatewayProxy(
     /// <summary>What the call learnt along the way, for the answer, the meter and the audit record.</summary>
     internal sealed class Call
     {
+        public required HttpContext Http;
         public required string RequestId;
         public required string ResourceId;
         public string Path = "/";
@@ -51,8 +53,8 @@ internal sealed partial class GatewayProxy(
         public IReadOnlyList<(FieldMask Mask, MaskingRule Rule)> Masks = [];
         public byte[] PseudonymKey = [];
         public long BytesOut;
-        /// <summary>Set on the answer whatever it turns out to be (quota, Retry-After): applied as the response starts, after any reset.</summary>
-        public readonly Dictionary<string, string> Headers = new(StringComparer.OrdinalIgnoreCase);
+        // Set on the answer whatever it turns out to be: applied as the response starts, after any reset (ApplyHeaders).
+        public string? QuotaLimit, QuotaRemaining, QuotaReset, RetryAfter;
         public bool FailedClosed;
         public string? FailureDetail;
     }
@@ -67,14 +69,9 @@ internal sealed partial class GatewayProxy(
         var started = Stopwatch.GetTimestamp();
         // Read from the claims once: the grant, the audit record and the detail all need it.
         var caller = http.User.Caller();
-        var call = new Call { RequestId = RequestIdOf(http, time), ResourceId = resourceId };
+        var call = new Call { Http = http, RequestId = RequestIdOf(http, time), ResourceId = resourceId };
         http.TraceIdentifier = call.RequestId;
-        http.Response.OnStarting(() =>
-        {
-            http.Response.Headers[RequestIdHeader] = call.RequestId;
-            foreach (var (name, value) in call.Headers) http.Response.Headers[name] = value;
-            return Task.CompletedTask;
-        });
+        http.Response.OnStarting(ApplyHeaders, call);
         var countingBody = new CountingStream(http.Request.Body);
         http.Request.Body = countingBody;
 
@@ -104,6 +101,19 @@ internal sealed partial class GatewayProxy(
         var outcome = status < 400 ? AuditOutcome.Success : status is 401 or 403 or 429 ? AuditOutcome.Denied : AuditOutcome.Failure;
         await audit.WriteItemAsync(CallsGroup(caller, resourceId, outcome),
             CallItem(http, call, time.GetUtcNow(), status, elapsedMs, countingBody.Count, bytesOut));
+    }
+
+    /// <summary>The call's own headers on whatever answer it gets; static with the call as state, so no closure per call.</summary>
+    static Task ApplyHeaders(object state)
+    {
+        var call = (Call)state;
+        var headers = call.Http.Response.Headers;
+        headers[RequestIdHeader] = call.RequestId;
+        if (call.QuotaLimit is not null) headers["X-RateLimit-Limit"] = call.QuotaLimit;
+        if (call.QuotaRemaining is not null) headers["X-RateLimit-Remaining"] = call.QuotaRemaining;
+        if (call.QuotaReset is not null) headers["X-RateLimit-Reset"] = call.QuotaReset;
+        if (call.RetryAfter is not null) headers.RetryAfter = call.RetryAfter;
+        return Task.CompletedTask;
     }
 
     /// <summary>The record a call's item joins: who called which service, with what outcome.</summary>
@@ -173,7 +183,7 @@ internal sealed partial class GatewayProxy(
 
         if (!state.TryAcquireRate(caller.Id, service))
         {
-            call.Headers["Retry-After"] = "1";
+            call.RetryAfter = "1";
             return (Problems.Of(429, "rate-limited", "调用过于频繁", $"More than {service.RateLimitPerSecond} calls per second from this application."), false);
         }
 
@@ -184,7 +194,7 @@ internal sealed partial class GatewayProxy(
         var (admission, retryAfter) = state.Admit(service);
         if (admission == UpstreamState.Admission.Open)
         {
-            call.Headers["Retry-After"] = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            call.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return (Problems.Of(503, "circuit-open", "上游接口暂不可用", "The upstream failed repeatedly; calls resume after Retry-After seconds."), true);
         }
 
@@ -194,7 +204,7 @@ internal sealed partial class GatewayProxy(
         {
             if (admission == UpstreamState.Admission.Probe) state.CancelProbe(service);
             SetQuotaHeaders(call, grant.QuotaPerDay!.Value, 0);
-            call.Headers["Retry-After"] = call.Headers["X-RateLimit-Reset"];
+            call.RetryAfter = call.QuotaReset;
             return (Problems.Of(429, "quota-exhausted", "今日调用次数已用完", $"The grant allows {grant.QuotaPerDay} calls per day; the quota resets at midnight (UTC+8)."), false);
         }
         if (grant.QuotaPerDay is { } limit) SetQuotaHeaders(call, limit, Math.Max(0, remaining ?? 0));
@@ -208,15 +218,16 @@ internal sealed partial class GatewayProxy(
         var service = entry.Service;
         var upstream = state.Pick(service);
         call.Upstream = upstream;
-        if (!Uri.TryCreate(upstream, UriKind.Absolute, out var baseUri) || !(await allowList.GetAsync(ct)).AllowsHost(baseUri))
+        var baseUri = BaseOf(upstream);
+        if (baseUri is null || !(await allowList.GetAsync(ct)).AllowsHost(baseUri.Uri))
         {
             if (admission == UpstreamState.Admission.Probe) state.CancelProbe(service);
             return (Problems.Of(502, "upstream-not-allowed", "上游地址不在白名单", "The upstream host is not on the platform's allow-list."), false);
         }
         var target = RequestUtilities.MakeDestinationAddress(upstream, new PathString(call.Path == "/" && !upstream.EndsWith('/') ? "" : call.Path), http.Request.QueryString);
         // Whatever the path held, the request goes to the registered host and stays below the registered base path.
-        if (target.Scheme != baseUri.Scheme || target.IdnHost != baseUri.IdnHost || target.Port != baseUri.Port
-            || !target.AbsolutePath.StartsWith(baseUri.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal))
+        if (target.Scheme != baseUri.Uri.Scheme || target.IdnHost != baseUri.Uri.IdnHost || target.Port != baseUri.Uri.Port
+            || !target.AbsolutePath.StartsWith(baseUri.Path, StringComparison.Ordinal))
             return (Problems.Of(400, "gateway-path-refused", "请求路径不合法", "The path would leave the registered upstream."), false);
         call.Target = target;
 
@@ -263,6 +274,15 @@ internal sealed partial class GatewayProxy(
         return (Problems.Of(502, "upstream-unreachable", "上游接口不可达", "The upstream could not be reached or answered improperly."), true);
     }
 
+    /// <summary>A registered upstream base address and its path without the trailing slash; null when it is no absolute URI.</summary>
+    internal sealed record UpstreamBase(Uri Uri, string Path);
+
+    // Parsed once per registered address, not on every call: upstream addresses are few and change only by registration.
+    readonly ConcurrentDictionary<string, UpstreamBase?> bases = new(StringComparer.Ordinal);
+
+    UpstreamBase? BaseOf(string upstream) => bases.GetOrAdd(upstream, static u =>
+        Uri.TryCreate(u, UriKind.Absolute, out var uri) ? new UpstreamBase(uri, uri.AbsolutePath.TrimEnd('/')) : null);
+
     string UnprotectSecret(string protectedSecret) => protection.CreateProtector(SecretPurpose).Unprotect(protectedSecret);
 
     static T? FindInner<T>(Exception? ex) where T : Exception
@@ -291,12 +311,11 @@ internal sealed partial class GatewayProxy(
 
     void SetQuotaHeaders(Call call, long limit, long remaining)
     {
-        var h = call.Headers;
-        h["X-RateLimit-Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        h["X-RateLimit-Remaining"] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        call.QuotaLimit = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        call.QuotaRemaining = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Seconds until the quota day (UTC+8) ends.
         var reset = ChinaTime.StartOf(time.Today().AddDays(1)) - time.GetUtcNow();
-        h["X-RateLimit-Reset"] = Math.Max(1, (long)Math.Ceiling(reset.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        call.QuotaReset = Math.Max(1, (long)Math.Ceiling(reset.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     static string RequestIdOf(HttpContext http, TimeProvider time)
