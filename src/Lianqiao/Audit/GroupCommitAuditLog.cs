@@ -29,6 +29,11 @@ public interface IAuditLog
 /// Group commit: records from concurrent requests share one transaction, and each caller awaits
 /// that commit. Auditing stays durable without turning every request into its own fsync.
 /// The writer loop starts on first use, so start-up work (seeding, the CLI) is audited before the host runs.
+/// <para>
+/// The loop runs on a thread of its own with blocking database calls: when the database answers, the kernel wakes this
+/// thread directly, where an async loop waited in the thread pool's queue behind the requests it holds up. Under a
+/// busy gateway that queue is where a commit's latency went (bench/gateway/README.md).
+/// </para>
 /// </summary>
 internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<GroupCommitAuditLog> logger)
     : IAuditLog, IHostedService, IAsyncDisposable
@@ -68,34 +73,59 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     void EnsureStarted()
     {
         if (loop is not null) return;
-        lock (startLock) loop ??= Task.Run(RunAsync);
-    }
-
-    async Task RunAsync()
-    {
-        var batch = new List<Pending>(MaxBatch);
-        // Ends when the writer is completed and everything queued has been written.
-        while (await queue.Reader.WaitToReadAsync())
+        lock (startLock)
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item)) batch.Add(item);
-            await CommitAsync(batch);
+            if (loop is not null) return;
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            new Thread(() =>
+            {
+                try
+                {
+                    Run();
+                    ended.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    ended.SetException(ex);
+                }
+            }) { IsBackground = true, Name = "Lianqiao audit writer" }.Start();
+            loop = ended.Task;
         }
     }
 
-    async Task CommitAsync(List<Pending> batch)
+    void Run()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        try
+        {
+            // Ends when the writer is completed and everything queued has been written.
+            while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item)) batch.Add(item);
+                Commit(batch);
+            }
+        }
+        finally
+        {
+            pgWriter?.Dispose();
+            pgWriter = null;
+        }
+    }
+
+    void Commit(List<Pending> batch)
     {
         try
         {
             var records = Pack(batch);
-            if (await PostgresWriterAsync() is { } pg)
+            if (PostgresWriter() is { } pg)
             {
-                await InsertBatchAsync(pg, target!, records);
+                InsertBatch(pg, target!, records);
             }
             else
             {
-                await using var scope = scopes.CreateAsyncScope();
-                await InsertValuesAsync(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), target!, records);
+                using var scope = scopes.CreateScope();
+                InsertValues(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), target!, records);
             }
             foreach (var p in batch) p.Committed.TrySetResult();
         }
@@ -104,7 +134,7 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
             LogBatchFailed(ex, batch.Count);
             foreach (var p in batch) p.Committed.TrySetException(ex);
             // A connection that failed mid-batch is not reused; the next batch opens a fresh one.
-            if (pgWriter is not null) await pgWriter.DisposeAsync();
+            pgWriter?.Dispose();
             pgWriter = null;
         }
     }
@@ -138,11 +168,11 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     /// connection, so every commit woke a different, cold backend: about 0.3 ms of PostgreSQL's CPU per commit, most of its
     /// cost at a gateway's call rate (bench/gateway/README.md). Null on SQLite, whose writes go through a context as before.
     /// </summary>
-    async Task<NpgsqlConnection?> PostgresWriterAsync()
+    NpgsqlConnection? PostgresWriter()
     {
         if (target is null)
         {
-            await using var scope = scopes.CreateAsyncScope();
+            using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<LianqiaoDb>();
             var entity = db.Model.FindEntityType(typeof(AuditRecord))!;
             target = new Target(StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema()),
@@ -153,7 +183,7 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
         if (pgWriter is null)
         {
             var connection = new NpgsqlConnection(target.PostgresConnectionString);
-            await connection.OpenAsync();
+            connection.Open();
             pgWriter = connection;
         }
         return pgWriter;
@@ -198,9 +228,9 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     /// two round trips) cost PostgreSQL about four times the CPU of a prepared INSERT (bench/gateway/README.md).
     /// The statement is prepared automatically after a few uses (`Max Auto Prepare`, <see cref="Data.DataExtensions"/>).
     /// </summary>
-    static async Task InsertBatchAsync(NpgsqlConnection pg, Target target, List<AuditRecord> batch)
+    static void InsertBatch(NpgsqlConnection pg, Target target, List<AuditRecord> batch)
     {
-        await using var command = new NpgsqlBatch(pg);
+        using var command = new NpgsqlBatch(pg);
         var sql = target.PostgresInsert;
         foreach (var record in batch)
         {
@@ -209,16 +239,16 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
                 insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = target.PostgresTypes[i], Value = target.Getters[i].GetClrValue(record) ?? DBNull.Value });
             command.BatchCommands.Add(insert);
         }
-        await command.ExecuteNonQueryAsync();
+        command.ExecuteNonQuery();
     }
 
-    static async Task InsertValuesAsync(LianqiaoDb db, Target target, List<AuditRecord> batch)
+    static void InsertValues(LianqiaoDb db, Target target, List<AuditRecord> batch)
     {
         var columns = target.Columns;
-        await db.Database.OpenConnectionAsync();
+        db.Database.OpenConnection();
         try
         {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
+            using var command = db.Database.GetDbConnection().CreateCommand();
             var sql = new StringBuilder($"INSERT INTO \"{target.Table.Name}\" (").Append(target.ColumnList).Append(") VALUES ");
             for (var row = 0; row < batch.Count; row++)
             {
@@ -234,11 +264,11 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
                 sql.Append(')');
             }
             command.CommandText = sql.ToString();
-            await command.ExecuteNonQueryAsync();
+            command.ExecuteNonQuery();
         }
         finally
         {
-            await db.Database.CloseConnectionAsync();
+            db.Database.CloseConnection();
         }
     }
 
@@ -252,8 +282,6 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     {
         queue.Writer.TryComplete();
         if (loop is not null) await loop.WaitAsync(cancellationToken);
-        if (pgWriter is not null) await pgWriter.DisposeAsync();
-        pgWriter = null;
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
