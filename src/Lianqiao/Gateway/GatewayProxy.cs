@@ -348,8 +348,8 @@ internal sealed partial class GatewayProxy(
     internal static bool TryGetRemainder(HttpContext http, string resourceId, out PathString remainder)
     {
         remainder = default;
-        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
-        var rawPath = raw.Split('?', 2)[0];
+        var raw = (http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "").AsSpan();
+        var rawPath = raw.IndexOf('?') is var q and >= 0 ? raw[..q] : raw;
         if (rawPath.Contains("..", StringComparison.Ordinal) || rawPath.Contains("//", StringComparison.Ordinal)
             || rawPath.Contains('\\') || rawPath.Contains('@')
             || rawPath.Contains("%2f", StringComparison.OrdinalIgnoreCase) || rawPath.Contains("%5c", StringComparison.OrdinalIgnoreCase)

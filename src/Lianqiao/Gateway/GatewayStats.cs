@@ -109,6 +109,9 @@ internal sealed partial class GatewayStats : BackgroundService
         bytes = meter.CreateCounter<long>("lianqiao_gateway_bytes", unit: "By", description: "Bytes through the gateway by service and direction");
     }
 
+    // A tag's value is an object: the status codes boxed once, not on every call.
+    static readonly object[] BoxedStatus = Enumerable.Range(0, 600).Select(code => (object)code).ToArray();
+
     public void Record(string resourceId, int status, bool unavailable, double latencyMs, long bytesIn, long bytesOut)
     {
         var a = pending.GetOrAdd(resourceId, _ => new Accumulator());
@@ -120,7 +123,7 @@ internal sealed partial class GatewayStats : BackgroundService
         Interlocked.Increment(ref a.Buckets[LatencyHistogram.BucketOf(latencyMs)]);
 
         var service = new KeyValuePair<string, object?>("service", resourceId);
-        calls.Add(1, service, new KeyValuePair<string, object?>("status", status));
+        calls.Add(1, service, new KeyValuePair<string, object?>("status", (uint)status < BoxedStatus.Length ? BoxedStatus[status] : status));
         latency.Record(latencyMs, service);
         bytes.Add(bytesIn, service, new KeyValuePair<string, object?>("direction", "in"));
         bytes.Add(bytesOut, service, new KeyValuePair<string, object?>("direction", "out"));

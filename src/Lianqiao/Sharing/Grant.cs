@@ -56,18 +56,26 @@ public sealed class Grant
         RevokedReason, ShareRequestId, IsActive(now));
 
     /// <summary>Does the service scope let <paramref name="method"/> on <paramref name="path"/> through?</summary>
-    public bool AllowsCall(string method, string path) =>
-        Kind == GrantKind.Service
-        && Methods.Any(m => string.Equals(m, method, StringComparison.OrdinalIgnoreCase))
-        && Paths.Any(p => PathMatches(p, path));
+    /// <remarks>Asked on every gateway call: loops, not LINQ with captured arguments.</remarks>
+    public bool AllowsCall(string method, string path)
+    {
+        if (Kind != GrantKind.Service) return false;
+        var methodAllowed = false;
+        foreach (var m in Methods) methodAllowed |= string.Equals(m, method, StringComparison.OrdinalIgnoreCase);
+        if (!methodAllowed) return false;
+        foreach (var p in Paths)
+        {
+            if (PathMatches(p, path)) return true;
+        }
+        return false;
+    }
 
     /// <summary>Prefix match on whole segments: "/arrivals" allows "/arrivals" and "/arrivals/12", not "/arrivalsX".</summary>
     internal static bool PathMatches(string allowed, string path)
     {
-        var a = "/" + allowed.Trim('/');
-        var p = "/" + path.Trim('/');
-        if (a == "/") return true;
-        return string.Equals(p, a, StringComparison.Ordinal) || p.StartsWith(a + "/", StringComparison.Ordinal);
+        var a = allowed.AsSpan().Trim('/');
+        var p = path.AsSpan().Trim('/');
+        return a.IsEmpty || (p.StartsWith(a, StringComparison.Ordinal) && (p.Length == a.Length || p[a.Length] == '/'));
     }
 }
 
