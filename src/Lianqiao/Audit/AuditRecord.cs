@@ -125,6 +125,17 @@ public static class AuditItems
         });
     }
 
+    const string CountPrefix = "{\"count\":";
+
+    /// <summary>How many items a grouped record's detail holds; null for any other detail (read from its head, not parsed).</summary>
+    public static int? CountOf(string? detail)
+    {
+        if (detail is null || !detail.StartsWith(CountPrefix, StringComparison.Ordinal) || !detail.Contains(",\"items\":[", StringComparison.Ordinal)) return null;
+        var digits = detail.AsSpan(CountPrefix.Length);
+        var end = digits.IndexOf(',');
+        return end > 0 && int.TryParse(digits[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+    }
+
     /// <summary>The items of a grouped record's detail, as the auditors' tools and the tests read them.</summary>
     public static IReadOnlyList<JsonElement> Read(string detail)
     {

@@ -105,6 +105,11 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         Assert.True(records.Count < 100, $"{records.Count} records for 400 items");
         await Assert.ThrowsAsync<ArgumentException>(() => log.WriteItemAsync(groups[0] with { RequestId = "r-1" }, "{}"));
 
+        // The audit page counts a record's items and opens them on demand.
+        using var auditor = await server.AsUserAsync("t-auditor");
+        var page = await auditor.GetStringAsync("/audit?action=test.items");
+        Assert.Contains($"<details><summary>{AuditItems.CountOf(records[0].Detail)} 项</summary>", page);
+
         await SealAsync();
         Assert.True((await VerifyOverHttpAsync()).Intact);
         // One call cut out of a sealed group record, its count made to match: the record no longer matches its seal.
@@ -140,6 +145,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         Assert.Equal("a", records[1].ActorId);
         Assert.Equal(at.AddMilliseconds(1), records[1].At);
         Assert.Equal("""{"count":1,"items":[{"n":2}]}""", records[2].Detail);
+        Assert.Equal([null, 3, 1, null], records.Select(r => AuditItems.CountOf(r.Detail)));
         Assert.All(records, r => Assert.Equal(LedgerFormat.ContentHash(r), r.ContentHash));
     }
 
