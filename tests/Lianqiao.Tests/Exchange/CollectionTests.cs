@@ -317,7 +317,11 @@ public sealed class CollectionTests(ExchangeServer server, ITestOutputHelper out
         Assert.Equal("schedule", run.Trigger);
         Assert.NotNull(run.ScheduleLagSeconds);
         Assert.Single(await server.StoredAsync(resource, "id_number", "name"));
-        Assert.Contains(await server.AuditAsync("exchange.run"), a => a.TargetId == job.Id.ToString() && a.ActorKind == "System");
+        // The scheduler writes the run's audit record after its status (ExchangeRunner.FinishAsync): wait for it as for the run.
+        List<global::Lianqiao.Audit.AuditRecord> audited = [];
+        while (DateTime.UtcNow < deadline && !(audited = await server.AuditAsync("exchange.run")).Any(a => a.TargetId == job.Id.ToString()))
+            await Task.Delay(100);
+        Assert.Contains(audited, a => a.TargetId == job.Id.ToString() && a.ActorKind == "System");
     }
 
     async Task<string> SimpleResourceAsync(string id)
