@@ -105,10 +105,13 @@ public sealed record AuditEntry(string Action, string Outcome = AuditOutcome.Suc
 /// </summary>
 public static class AuditItems
 {
+    const string CountPrefix = "{\"count\":";
+    const string ItemsStart = ",\"items\":[";
+
     internal static string Detail(IReadOnlyList<string> items)
     {
         // One string of the exact length: a busy gateway builds one per commit, a few kilobytes each.
-        var head = $"{{\"count\":{items.Count},\"items\":[";
+        var head = $"{CountPrefix}{items.Count}{ItemsStart}";
         var length = head.Length + 2 + Math.Max(0, items.Count - 1);
         foreach (var item in items) length += item.Length;
         return string.Create(length, (head, items), static (chars, state) =>
@@ -125,12 +128,11 @@ public static class AuditItems
         });
     }
 
-    const string CountPrefix = "{\"count\":";
 
     /// <summary>How many items a grouped record's detail holds; null for any other detail (read from its head, not parsed).</summary>
     public static int? CountOf(string? detail)
     {
-        if (detail is null || !detail.StartsWith(CountPrefix, StringComparison.Ordinal) || !detail.Contains(",\"items\":[", StringComparison.Ordinal)) return null;
+        if (detail is null || !detail.StartsWith(CountPrefix, StringComparison.Ordinal) || !detail.Contains(ItemsStart, StringComparison.Ordinal)) return null;
         var digits = detail.AsSpan(CountPrefix.Length);
         var end = digits.IndexOf(',');
         return end > 0 && int.TryParse(digits[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;

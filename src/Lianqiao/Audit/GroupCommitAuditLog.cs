@@ -142,12 +142,15 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     /// <summary>Where records go, read once from the EF model: the table and every column but the database-generated id.</summary>
     internal sealed record Target(StoreObjectIdentifier Table, IProperty[] Columns, string? PostgresConnectionString)
     {
-        public string ColumnList { get; } = string.Join(", ", Columns.Select(c => $"\"{c.GetColumnName(Table)}\""));
+        public string ColumnList { get; } = ColumnListOf(Table, Columns);
         public IClrPropertyGetter[] Getters { get; } = Columns.Select(c => c.GetGetter()).ToArray();
 
         /// <summary>One record's INSERT with positional parameters: the same text for every record, so prepared once.</summary>
-        public string PostgresInsert { get; } = $"INSERT INTO \"{Table.Name}\" ({string.Join(", ", Columns.Select(c => $"\"{c.GetColumnName(Table)}\""))}) "
+        public string PostgresInsert { get; } = $"INSERT INTO \"{Table.Name}\" ({ColumnListOf(Table, Columns)}) "
             + $"VALUES ({string.Join(", ", Columns.Select((_, i) => $"${i + 1}"))})";
+
+        static string ColumnListOf(StoreObjectIdentifier table, IProperty[] columns) =>
+            string.Join(", ", columns.Select(c => $"\"{c.GetColumnName(table)}\""));
 
         /// <summary>Each column's parameter type, so a null binds to the same prepared statement as a value.</summary>
         public NpgsqlDbType[] PostgresTypes { get; } = Columns.Select(c => (Nullable.GetUnderlyingType(c.ClrType) ?? c.ClrType) switch
@@ -257,7 +260,7 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
                 {
                     var name = $"@p{row * columns.Length + col}";
                     sql.Append(col == 0 ? name : ", " + name);
-                    var value = columns[col].GetGetter().GetClrValue(batch[row]);
+                    var value = target.Getters[col].GetClrValue(batch[row]);
                     // CreateParameter applies the column's value converter (e.g. instants as ticks on SQLite).
                     command.Parameters.Add(columns[col].GetRelationalTypeMapping().CreateParameter(command, name, value, nullable: true));
                 }

@@ -48,10 +48,12 @@ internal sealed class ApiKeyAuthenticationHandler(
         return new string(key);
     }
 
-    public static string? ReadKey(HttpRequest request)
+    public static string? ReadKey(HttpRequest request) => KeyOf(request) is { IsEmpty: false } key ? key.ToString() : null;
+
+    /// <summary>The key the Authorization header carries, with or without "Bearer "; empty when there is none.</summary>
+    static ReadOnlySpan<char> KeyOf(HttpRequest request)
     {
-        var header = request.Headers.Authorization.ToString().Trim();
-        if (header.Length == 0) return null;
+        var header = request.Headers.Authorization.ToString().AsSpan().Trim();
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header;
     }
 
@@ -89,10 +91,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// </summary>
     public static bool TryAuthenticateRemembered(HttpContext context, IMemoryCache cache, TimeProvider time)
     {
-        // As ReadKey, without the intermediate strings.
-        var header = context.Request.Headers.Authorization.ToString().AsSpan().Trim();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) header = header[7..].Trim();
-        if (header.IsEmpty || Remembered(cache, CacheKeyOf(header), time.GetUtcNow()) is not { } resolved) return false;
+        // The key as a span: no string of it, nor of its hash, before the one cache key.
+        var key = KeyOf(context.Request);
+        if (key.IsEmpty || Remembered(cache, CacheKeyOf(key), time.GetUtcNow()) is not { } resolved) return false;
         context.Items[typeof(ApiKey)] = resolved.KeyId;
         context.User = new ClaimsPrincipal(resolved.Identity);
         return true;
