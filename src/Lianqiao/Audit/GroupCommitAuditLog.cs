@@ -5,6 +5,7 @@ using Lianqiao.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,18 +17,35 @@ public interface IAuditLog
     Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// One item of a high-rate action (a gateway call), committed like a record. The items of one group (equal
-    /// <paramref name="group"/> entries, which carry no detail, remote address or request id) that share a commit are
-    /// stored as one record whose detail is <c>{"count":N,"items":[…]}</c> (<see cref="AuditItems"/>), each item a JSON
-    /// object with its own <c>at</c>. Why: the database's cost is per row, and one row per gateway call cost as much
-    /// as the rest of the call (bench/gateway/README.md). The ledger seals and verifies the record like any other.
+    /// One item of a high-rate action (a gateway call). The items of one group (equal <paramref name="group"/> entries,
+    /// which carry no detail, remote address or request id) that share a commit are stored as one record whose detail is
+    /// <c>{"count":N,"items":[…]}</c> (<see cref="AuditItems"/>), each item a JSON object with its own <c>at</c>. Why: the
+    /// database's cost is per row, and one row per gateway call cost as much as the rest of the call (bench/gateway/README.md).
+    /// The ledger seals and verifies the record like any other.
+    /// <para>
+    /// Completes once the item is queued, while at most <see cref="AuditLedgerOptions.MaxUnsettledItems"/> of this node's
+    /// items wait for their commit; past that, once the item is committed. Nothing is dropped: a full queue holds callers
+    /// back. A node that stops writes everything queued first; a node that crashes loses at most that many items. Why not
+    /// every time: the caller's answer has left by then anyway (a forwarded body is flushed as it is copied), so waiting
+    /// only held the connection, and it cost a gateway call about a tenth of its throughput (bench/gateway/README.md).
+    /// </para>
     /// </summary>
     Task WriteItemAsync(AuditEntry group, string itemJson);
+
+    /// <summary>Completes once everything written before it has been committed (or has failed).</summary>
+    Task SettleAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// True from a failed commit until the next one succeeds. What writes at a high rate without waiting for its
+    /// commit (the gateway) refuses work meanwhile, rather than serve calls the ledger cannot hold.
+    /// </summary>
+    bool Failing { get; }
 }
 
 /// <summary>
 /// Group commit: records from concurrent requests share one transaction, and each caller awaits
-/// that commit. Auditing stays durable without turning every request into its own fsync.
+/// that commit (a gateway call's item only past a bound, <see cref="IAuditLog.WriteItemAsync"/>). Auditing stays durable
+/// without turning every request into its own fsync.
 /// The writer loop starts on first use, so start-up work (seeding, the CLI) is audited before the host runs.
 /// <para>
 /// The loop runs on a thread of its own with blocking database calls: when the database answers, the kernel wakes this
@@ -35,39 +53,58 @@ public interface IAuditLog
 /// busy gateway that queue is where a commit's latency went (bench/gateway/README.md).
 /// </para>
 /// </summary>
-internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<GroupCommitAuditLog> logger)
-    : IAuditLog, IHostedService, IAsyncDisposable
+internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditLedgerOptions> options,
+    ILogger<GroupCommitAuditLog> logger) : IAuditLog, IHostedService, IAsyncDisposable
 {
     const int MaxBatch = 1000;
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     readonly Lock startLock = new();
+    readonly int maxUnsettledItems = options.Value.MaxUnsettledItems;
     Task? loop;
+    // Items queued and not yet committed or failed (IAuditLog.WriteItemAsync); the writer takes a batch's items off after its commit.
+    int unsettledItems;
+    volatile bool failing;
 
-    /// <summary>A record to write as it is, or one item of a group (<see cref="IAuditLog.WriteItemAsync"/>).</summary>
+    /// <summary>
+    /// A record to write as it is, one item of a group (<see cref="IAuditLog.WriteItemAsync"/>), or neither: a marker
+    /// that completes when what came before it is settled (<see cref="SettleAsync"/>).
+    /// </summary>
     internal sealed class Pending
     {
         public AuditRecord? Record { get; init; }
         public AuditEntry? Group { get; init; }
         public string? Item { get; init; }
         public DateTimeOffset At { get; init; }
-        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Null for an item nobody waits for: most gateway calls.</summary>
+        public TaskCompletionSource? Committed { get; init; }
     }
 
+    static TaskCompletionSource Waiter() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool Failing => failing;
+
     public Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default) =>
-        Enqueue(new Pending { Record = entry.ToRecord(time.GetUtcNow()) }).WaitAsync(cancellationToken);
+        Enqueue(new Pending { Record = entry.ToRecord(time.GetUtcNow()), Committed = Waiter() }).WaitAsync(cancellationToken);
 
     public Task WriteItemAsync(AuditEntry group, string itemJson)
     {
         if (group.Detail is not null || group.RemoteIp is not null || group.RequestId is not null)
             throw new ArgumentException("A group entry carries no detail, remote address or request id: each item does.", nameof(group));
-        return Enqueue(new Pending { Group = group, Item = itemJson, At = LedgerFormat.ToStoredPrecision(time.GetUtcNow()) });
+        var wait = Interlocked.Increment(ref unsettledItems) > maxUnsettledItems;
+        return Enqueue(new Pending { Group = group, Item = itemJson, At = LedgerFormat.ToStoredPrecision(time.GetUtcNow()), Committed = wait ? Waiter() : null });
     }
+
+    public Task SettleAsync(CancellationToken cancellationToken = default) => Enqueue(new Pending { Committed = Waiter() }).WaitAsync(cancellationToken);
 
     Task Enqueue(Pending pending)
     {
         EnsureStarted();
-        if (!queue.Writer.TryWrite(pending)) throw new InvalidOperationException("The audit log is shut down.");
-        return pending.Committed.Task;
+        if (!queue.Writer.TryWrite(pending))
+        {
+            if (pending.Group is not null) Interlocked.Decrement(ref unsettledItems);
+            throw new InvalidOperationException("The audit log is shut down.");
+        }
+        return pending.Committed?.Task ?? Task.CompletedTask;
     }
 
     void EnsureStarted()
@@ -118,24 +155,48 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
         try
         {
             var records = Pack(batch);
-            if (PostgresWriter() is { } pg)
+            if (records.Count > 0)
             {
-                InsertBatch(pg, target!, records);
+                if (PostgresWriter() is { } pg)
+                {
+                    InsertBatch(pg, target!, records);
+                }
+                else
+                {
+                    using var scope = scopes.CreateScope();
+                    InsertValues(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), target!, records);
+                }
+                failing = false;
             }
-            else
-            {
-                using var scope = scopes.CreateScope();
-                InsertValues(scope.ServiceProvider.GetRequiredService<LianqiaoDb>(), target!, records);
-            }
-            foreach (var p in batch) p.Committed.TrySetResult();
+            Settle(batch, null);
         }
         catch (Exception ex)
         {
+            failing = true;
             LogBatchFailed(ex, batch.Count);
-            foreach (var p in batch) p.Committed.TrySetException(ex);
+            Settle(batch, ex);
             // A connection that failed mid-batch is not reused; the next batch opens a fresh one.
             pgWriter?.Dispose();
             pgWriter = null;
+        }
+    }
+
+    /// <summary>
+    /// Counts the batch's items off, then completes its waiters: a record's or a waiting item's with the commit's
+    /// outcome, a settle marker's always (settled means committed or failed).
+    /// </summary>
+    void Settle(List<Pending> batch, Exception? failure)
+    {
+        var items = 0;
+        foreach (var p in batch)
+        {
+            if (p.Group is not null) items++;
+        }
+        Interlocked.Add(ref unsettledItems, -items);
+        foreach (var p in batch)
+        {
+            if (failure is null || p.Record is null && p.Group is null) p.Committed?.TrySetResult();
+            else p.Committed?.TrySetException(failure);
         }
     }
 
@@ -206,6 +267,7 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
                 records.Add(record);
                 continue;
             }
+            if (pending.Group is null) continue; // a settle marker
             groups ??= [];
             if (!groups.TryGetValue(pending.Group!, out var group))
             {

@@ -96,8 +96,8 @@ internal sealed partial class GatewayProxy(
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var bytesOut = call.BytesOut > 0 ? call.BytesOut : http.Response.ContentLength ?? 0;
         if (call.Service is not null) stats.Record(resourceId, status, unavailable, elapsedMs, countingBody.Count, bytesOut);
-        // Durable before the handler ends: the ledger holds every call. The calls of one application to one service that
-        // share a group commit are one record (IAuditLog.WriteItemAsync): the database's cost is per row.
+        // Every call goes to the ledger. The calls of one application to one service that share a group commit are one
+        // record, and a call waits for that commit only when too many of this node's are unsettled (IAuditLog.WriteItemAsync).
         var outcome = status < 400 ? AuditOutcome.Success : status is 401 or 403 or 429 ? AuditOutcome.Denied : AuditOutcome.Failure;
         await audit.WriteItemAsync(CallsGroup(caller, resourceId, outcome),
             CallItem(http, call, time.GetUtcNow(), status, elapsedMs, countingBody.Count, bytesOut));
@@ -180,6 +180,14 @@ internal sealed partial class GatewayProxy(
             return (Problems.Of(503, "service-disabled", "接口服务已停用", "The service is disabled by its provider."), false);
         if (!service.Methods.Contains(http.Request.Method, StringComparer.OrdinalIgnoreCase) || !service.PathPrefixes.Any(p => Grant.PathMatches(p, call.Path)))
             return (Problems.Of(403, "outside-service", "接口未开放该路径", $"The service does not expose {http.Request.Method} {call.Path}."), false);
+
+        // Calls are not held for their commit, so none is served while the ledger cannot write: the refusals' own items
+        // probe it, and the first that commits lets calls through again.
+        if (audit.Failing)
+        {
+            call.RetryAfter = "1";
+            return (Problems.Of(503, "audit-unavailable", "审计账本暂不可写", "The audit ledger cannot record calls right now; calls resume once it can."), false);
+        }
 
         if (!state.TryAcquireRate(caller.Id, service))
         {

@@ -6,6 +6,7 @@ using Lianqiao.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Xunit;
 
@@ -94,6 +95,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         AuditEntry[] groups = [new("test.items") { ActorId = "app-a", TargetId = "svc" }, new("test.items") { ActorId = "app-b", TargetId = "svc" }];
         // Queued without waiting for each other, as concurrent calls are: items that meet in a batch share a record.
         await Task.WhenAll(Enumerable.Range(0, 400).Select(i => log.WriteItemAsync(groups[i % 2], $$"""{"n":{{i}},"note":"调用 call"}""")));
+        await log.SettleAsync();
 
         var records = await server.AuditAsync("test.items");
         var items = records.SelectMany(r => AuditItems.Read(r.Detail!).Select(item => (r.ActorId, N: item.GetProperty("n").GetInt32()))).ToList();
@@ -303,6 +305,45 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
                 $"\"RecordDigests\" = {Bytes(seal.RecordDigests)} WHERE \"Number\" = {seal.Number}");
         }
         Assert.True((await VerifyOverHttpAsync()).Intact);
+    }
+
+    [Fact]
+    public async Task Items_wait_for_their_commit_only_past_the_bound_and_every_one_reaches_the_ledger()
+    {
+        var log = server.App.Services.GetRequiredService<IAuditLog>();
+        var bound = server.App.Services.GetRequiredService<IOptions<AuditLedgerOptions>>().Value.MaxUnsettledItems;
+        var group = new AuditEntry("test.unsettled") { ActorId = "app-u", TargetId = "svc" };
+        await log.SettleAsync();
+
+        // Commits are held up behind a transaction that holds the audit table: nothing written now can commit.
+        await using var blocker = await server.OpenConnectionAsync();
+        await ExecuteAsync(blocker, server.PostgresConnectionString is null ? "BEGIN IMMEDIATE" : "BEGIN; LOCK TABLE audit_records IN EXCLUSIVE MODE");
+        Task past;
+        try
+        {
+            // Up to the bound, an item is taken without waiting for its commit; the next one waits for it.
+            var within = Enumerable.Range(0, bound).Select(i => log.WriteItemAsync(group, $$"""{"n":{{i}}}""")).ToList();
+            Assert.All(within, t => Assert.True(t.IsCompletedSuccessfully));
+            past = log.WriteItemAsync(group, $$"""{"n":{{bound}}}""");
+            await Task.Delay(300);
+            Assert.False(past.IsCompleted, "an item past the bound was taken before any commit");
+        }
+        finally
+        {
+            await ExecuteAsync(blocker, "COMMIT");
+        }
+
+        await past.WaitAsync(TimeSpan.FromSeconds(30));
+        await log.SettleAsync();
+        var items = (await server.AuditAsync("test.unsettled")).SelectMany(r => AuditItems.Read(r.Detail!)).Select(i => i.GetProperty("n").GetInt32());
+        Assert.Equal(Enumerable.Range(0, bound + 1), items.Order());
+    }
+
+    static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]

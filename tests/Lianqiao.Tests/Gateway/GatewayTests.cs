@@ -561,6 +561,44 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
     }
 
     [Fact]
+    public async Task Calls_are_refused_while_the_ledger_cannot_write_and_go_through_again_once_it_can()
+    {
+        var slug = Slug("ledger");
+        await server.SetUpServiceAsync(slug, Registration(), paths: ["/echo"]);
+        using var app = await server.AppAsync();
+        var log = server.App.Services.GetRequiredService<Lianqiao.Audit.IAuditLog>();
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+
+        var postgres = server.PostgresConnectionString is not null;
+        await server.ExecuteSqlAsync(postgres
+            ? "ALTER TABLE audit_records ADD CONSTRAINT test_refuse_writes CHECK (\"Id\" < 0) NOT VALID"
+            : "CREATE TRIGGER test_refuse_writes BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+        try
+        {
+            // This call's answer does not wait for its commit; the commit fails, and the gateway stops taking calls.
+            await app.GetAsync($"/gateway/{slug}/echo/2");
+            await log.SettleAsync();
+            Assert.True(log.Failing);
+            var refused = await app.GetAsync($"/gateway/{slug}/echo/3");
+            Assert.Equal("audit-unavailable", (await refused.ProblemAsync(503)).Code);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+        finally
+        {
+            await server.ExecuteSqlAsync(postgres ? "ALTER TABLE audit_records DROP CONSTRAINT test_refuse_writes" : "DROP TRIGGER test_refuse_writes");
+        }
+
+        // The refusals' own items probe the ledger: once one commits, calls go through again, and they are recorded.
+        await app.GetAsync($"/gateway/{slug}/echo/4");
+        await log.SettleAsync();
+        Assert.False(log.Failing);
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/5")).StatusCode);
+        var paths = (await server.GatewayCallsAsync()).Where(c => c.Record.TargetId == slug).Select(c => c.Call.GetProperty("path").GetString()).ToList();
+        Assert.Contains("/echo/1", paths);
+        Assert.Contains("/echo/5", paths);
+    }
+
+    [Fact]
     public async Task Every_call_is_audited_and_counted_in_statistics_and_metrics()
     {
         var slug = Slug("stats");
@@ -573,7 +611,7 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         Assert.Equal(5, calls.Count(c => c.Record.Outcome == "success"));
         var appId = (await server.AppIdAsync("t-app")).ToString();
         Assert.All(calls, c => Assert.Equal(appId, c.Record.ActorId));
-        // Calls made one after another each got their own commit; in order, each with its own request id.
+        // In order, each with its own request id.
         var first = calls[0].Call;
         Assert.Equal("GET", first.GetProperty("method").GetString());
         Assert.Equal("/echo/0", first.GetProperty("path").GetString());

@@ -174,9 +174,34 @@ public class LianqiaoServer : IAsyncLifetime
             .Where(r => r.Action == action).OrderBy(r => r.Id).ToListAsync();
     }
 
-    /// <summary>Every gateway call in the audit store, each with the record that holds it.</summary>
-    public async Task<List<(AuditRecord Record, JsonElement Call)>> GatewayCallsAsync() =>
-        (await AuditAsync("gateway.calls")).SelectMany(r => AuditItems.Read(r.Detail!).Select(call => (r, call))).ToList();
+    /// <summary>
+    /// Every gateway call in the audit store, each with the record that holds it. A call does not wait for its commit
+    /// (<see cref="IAuditLog.WriteItemAsync"/>), so this host's writer is settled first.
+    /// </summary>
+    public async Task<List<(AuditRecord Record, JsonElement Call)>> GatewayCallsAsync()
+    {
+        await App.Services.GetRequiredService<IAuditLog>().SettleAsync();
+        return (await AuditAsync("gateway.calls")).SelectMany(r => AuditItems.Read(r.Detail!).Select(call => (r, call))).ToList();
+    }
+
+    /// <summary>Runs one raw statement on this server's database through a connection of its own.</summary>
+    public async Task ExecuteSqlAsync(string sql)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A new open connection to this server's database, outside the application's pool and contexts.</summary>
+    public async Task<System.Data.Common.DbConnection> OpenConnectionAsync()
+    {
+        System.Data.Common.DbConnection connection = PostgresConnectionString is { } pg
+            ? new Npgsql.NpgsqlConnection(pg)
+            : new Microsoft.Data.Sqlite.SqliteConnection(await InScopeAsync(sp => Task.FromResult(sp.GetRequiredService<LianqiaoDb>().Database.GetConnectionString()!)));
+        await connection.OpenAsync();
+        return connection;
+    }
 
     public async Task<T> InScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
     {
