@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Gateway benchmark, one command, three ways in the same run (wrk -c64, 10 s each, after a warm-up):
+# Gateway benchmark, one command, three ways in the same run (wrk -c64, 10 s each in turn, 3 rounds, after a warm-up):
 #   direct   the anchor upstream (shared/bench/cs/api, GET /json: 1,024-byte JSON)
 #   yarp     a bare YARP forwarder in front of it (shared/bench/cs/yarp)
 #   gateway  Lianqiao: /gateway/bus-arrivals/json with an application key -> grant -> quota (DB, in blocks) -> forward -> audit (DB)
-# Prints req/s, p99 and the server process's CPU per 1,000 calls of each, and the ratios; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
+# Prints req/s, p99 and the server process's CPU per 1,000 calls of each run, and the ratios by round with their median; writes $W/results.md. Database: PostgreSQL (DB=postgres, default,
 # started by .ci/pg-up.sh) or SQLite (DB=sqlite). Everything shares the box's cores: compare ratios, not absolutes.
 # Database CPU (PostgreSQL's processes for the bench database) per 1,000 calls is printed too: it shares the cores.
-# Env: LQ_ENV= SETUP_SQL= DUR=10s WARM=10s CONN=64 THREADS=2 RUNS=1 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
+# Env: LQ_ENV= SETUP_SQL= DUR=10s WARM=10s CONN=64 THREADS=2 ROUNDS=3 UP_PORT=5190 YARP_PORT=5191 LQ_PORT=5192 ANCHORS=<shared/bench> W=/tmp/lq-gw-bench
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ANCHORS=${ANCHORS:-/work/shared/bench}
-W=${W:-/tmp/lq-gw-bench}; DUR=${DUR:-10s}; WARM=${WARM:-10s}; CONN=${CONN:-64}; THREADS=${THREADS:-2}; RUNS=${RUNS:-1}; DB=${DB:-postgres}
+W=${W:-/tmp/lq-gw-bench}; DUR=${DUR:-10s}; WARM=${WARM:-10s}; CONN=${CONN:-64}; THREADS=${THREADS:-2}; ROUNDS=${ROUNDS:-3}; DB=${DB:-postgres}
 UP_PORT=${UP_PORT:-5190}; YARP_PORT=${YARP_PORT:-5191}; LQ_PORT=${LQ_PORT:-5192}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 
@@ -95,48 +95,68 @@ pg_delta() {  # before-lines after-lines -> ticks used in between; each process'
   awk 'NR == FNR {before[$1] = $2; next} {t = $2 - ($1 in before ? before[$1] : 0); d += t; if (t > 0) print t, $3 >> "'"$W"'/pg-cpu.txt"} END {print d + 0}' \
     <(echo "$1") <(echo "$2")
 }
-measure() {  # label pid url [wrk args]
-  local label=$1 pid=$2 url=$3; shift 3
-  # WARM, the same for all three: Lianqiao's call path keeps the tiering JIT busy for seconds after start, far longer than
-  # bare YARP's, and a production gateway runs warm; 10 s by default (3 s before 2026-11-28 16:00; bench/gateway/README.md).
-  wrk -t"$THREADS" -c"$CONN" -d"$WARM" "$@" "$url" > /dev/null
-  local best_rps=0 best_p99="" bad=0 best_cpu="" best_db=""
-  for r in $(seq 1 "$RUNS"); do
-    local t0 g0; t0=$(cpu_ticks "$pid"); g0=$(pg_ticks)
-    local o; o=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$@" "$url")
-    local t1 g1; t1=$(cpu_ticks "$pid"); g1=$(pg_ticks)
-    echo "$o" > "$W/wrk_${label}_r$r.txt"
-    local rps p99 b
-    rps=$(echo "$o" | awk '/^Requests\/sec/ {print $2}'); p99=$(echo "$o" | awk '$1=="99%" {print $2}' | to_ms)
-    b=$(echo "$o" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/,/,""); n+=$4+$6+$8+$10} END {print n+0}')
-    local n; n=$(echo "$o" | awk '/requests in/ {print $1}')
-    local cpu; cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
-    echo "== $label run $r: PostgreSQL CPU ticks by process" >> "$W/pg-cpu.txt"
-    local dbcpu; dbcpu=$(awk -v t="$(pg_delta "$g0" "$g1")" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
-    echo "  $label run $r: $rps req/s, p99 $p99 ms, server CPU $cpu ms per 1,000 calls (database $dbcpu), non-2xx/errors $b" >&2
-    if awk "BEGIN{exit !($rps > $best_rps)}"; then best_rps=$rps; best_p99=$p99; best_cpu=$cpu; best_db=$dbcpu; fi
-    bad=$((bad + b))
-  done
-  RPS[$label]=$best_rps; P99[$label]=$best_p99; BAD[$label]=$bad; CPU[$label]=$best_cpu; DBCPU[$label]=$best_db
+# One measured run of one path: wrk for DUR, the server's and the database's CPU around it. Sets RPS, P99, CPU, DBCPU, BAD
+# under "label,round".
+measure() {  # label round pid url [wrk args]
+  local label=$1 r=$2 pid=$3 url=$4; shift 4
+  local t0 g0; t0=$(cpu_ticks "$pid"); g0=$(pg_ticks)
+  local o; o=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$@" "$url")
+  local t1 g1; t1=$(cpu_ticks "$pid"); g1=$(pg_ticks)
+  echo "$o" > "$W/wrk_${label}_r$r.txt"
+  local rps p99 b n cpu dbcpu
+  rps=$(echo "$o" | awk '/^Requests\/sec/ {print $2}'); p99=$(echo "$o" | awk '$1=="99%" {print $2}' | to_ms)
+  b=$(echo "$o" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/,/,""); n+=$4+$6+$8+$10} END {print n+0}')
+  n=$(echo "$o" | awk '/requests in/ {print $1}')
+  cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
+  echo "== $label round $r: PostgreSQL CPU ticks by process" >> "$W/pg-cpu.txt"
+  dbcpu=$(awk -v t="$(pg_delta "$g0" "$g1")" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1000 * 1000 / n}')
+  echo "  round $r $label: $rps req/s, p99 $p99 ms, server CPU $cpu ms per 1,000 calls (database $dbcpu), non-2xx/errors $b" >&2
+  RPS[$label,$r]=$rps; P99[$label,$r]=$p99; CPU[$label,$r]=$cpu; DBCPU[$label,$r]=$dbcpu; BAD[$label,$r]=$b
 }
-echo "== wrk -t$THREADS -c$CONN -d$DUR after -d$WARM (best of $RUNS)" >&2
+# The three paths take turns, ROUNDS times, each after one warm-up (WARM, the same for all three: Lianqiao's call path
+# keeps the tiering JIT busy for seconds after start, far longer than bare YARP's; bench/gateway/README.md). Turns, not one
+# run each: this box's speed drifts by ±10 % within a minute (other VMs on the host), and a path measured a minute after
+# another was measured on a different machine. Each round's ratios compare neighbours; the headline is their median.
+paths=(direct yarp gateway)
+pid_of() { case $1 in direct) echo "${PIDS[0]}";; yarp) echo "${PIDS[1]}";; gateway) echo "${PIDS[2]}";; esac; }
+url_of() { case $1 in direct) echo "http://127.0.0.1:$UP_PORT/json";; yarp) echo "http://127.0.0.1:$YARP_PORT/json";; gateway) echo "$GW_URL";; esac; }
+run_path() {  # measure-or-warm label [round]
+  local label=$1 r=${2:-}
+  if [ "$label" = gateway ]; then set -- -H "Authorization: Bearer $APP_KEY"; else set --; fi
+  if [ -z "$r" ]; then wrk -t"$THREADS" -c"$CONN" -d"$WARM" "$@" "$(url_of "$label")" > /dev/null
+  else measure "$label" "$r" "$(pid_of "$label")" "$(url_of "$label")" "$@"; fi
+}
+echo "== wrk -t$THREADS -c$CONN: a $WARM warm-up of each, then $ROUNDS rounds of -d$DUR on each in turn" >&2
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
-measure direct "${PIDS[0]}" "http://127.0.0.1:$UP_PORT/json"
-measure yarp "${PIDS[1]}" "http://127.0.0.1:$YARP_PORT/json"
-measure gateway "${PIDS[2]}" "$GW_URL" -H "Authorization: Bearer $APP_KEY"
+for l in "${paths[@]}"; do run_path "$l"; done
+for r in $(seq 1 "$ROUNDS"); do for l in "${paths[@]}"; do run_path "$l" "$r"; done; done
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 # Calls that share a commit are one record holding them as items ({"count":N,"items":[…]}): count the items, and the records.
 AUDITED=$( [ "$DB" = postgres ] && psql -qAt -F' ' -d "$PGDB" -c "SELECT coalesce(sum((\"Detail\"::json->>'count')::int), 0), count(*) FROM audit_records WHERE \"Action\"='gateway.calls'" \
   || sqlite3 -separator ' ' "$W/data/lianqiao.db" "SELECT coalesce(sum(json_extract(Detail, '\$.count')), 0), count(*) FROM audit_records WHERE Action='gateway.calls'")
 {
-  echo "# Gateway benchmark $(date -u +%F) — $DB, wrk -t$THREADS -c$CONN -d$DUR after a $WARM warm-up of each, $(nproc) cores shared by all processes, load average $LOAD_START → $(cut -d' ' -f1 /proc/loadavg)"
+  echo "# Gateway benchmark $(date -u +%F) — $DB, wrk -t$THREADS -c$CONN, $ROUNDS rounds of -d$DUR on each path in turn after a $WARM warm-up of each, $(nproc) cores shared by all processes, load average $LOAD_START → $(cut -d' ' -f1 /proc/loadavg)"
   echo
-  echo "| path | req/s | p99 ms | server CPU ms / 1,000 calls | database CPU ms / 1,000 calls | non-2xx/errors |"
-  echo "|---|---:|---:|---:|---:|---:|"
-  for l in direct yarp gateway; do echo "| $l | ${RPS[$l]} | ${P99[$l]} | ${CPU[$l]} | ${DBCPU[$l]} | ${BAD[$l]} |"; done
+  echo "| round | path | req/s | p99 ms | server CPU ms / 1,000 calls | database CPU ms / 1,000 calls | non-2xx/errors |"
+  echo "|---:|---|---:|---:|---:|---:|---:|"
+  for r in $(seq 1 "$ROUNDS"); do for l in "${paths[@]}"; do
+    echo "| $r | $l | ${RPS[$l,$r]} | ${P99[$l,$r]} | ${CPU[$l,$r]} | ${DBCPU[$l,$r]} | ${BAD[$l,$r]} |"
+  done; done
   echo
-  awk -v d="${RPS[direct]}" -v y="${RPS[yarp]}" -v g="${RPS[gateway]}" -v py="${P99[yarp]}" -v pg="${P99[gateway]}" -v cy="${CPU[yarp]}" -v cg="${CPU[gateway]}" -v dg="${DBCPU[gateway]:-0}" 'BEGIN {
-    printf "- yarp / direct: %.2fx\n- gateway / direct: %.2fx\n- **gateway / bare YARP: %.2fx** (target >= 0.75x)\n- **gateway p99 - YARP p99: %+.2f ms** (target <= +2 ms)\n- server CPU per call, gateway / YARP: %.2fx; gateway + database / YARP: %.2fx\n", y/d, g/d, g/y, pg-py, cg/cy, (cg+dg)/cy }'
+  ratios=(); p99s=(); cpus=(); yd=(); bad=0
+  for r in $(seq 1 "$ROUNDS"); do
+    ratios+=("$(awk -v g="${RPS[gateway,$r]}" -v y="${RPS[yarp,$r]}" 'BEGIN {printf "%.2f", g / y}')")
+    p99s+=("$(awk -v g="${P99[gateway,$r]}" -v y="${P99[yarp,$r]}" 'BEGIN {printf "%+.2f", g - y}')")
+    cpus+=("$(awk -v g="${CPU[gateway,$r]}" -v d="${DBCPU[gateway,$r]:-0}" -v y="${CPU[yarp,$r]}" 'BEGIN {printf "%.2f/%.2f", g / y, (g + d) / y}')")
+    yd+=("$(awk -v y="${RPS[yarp,$r]}" -v d="${RPS[direct,$r]}" 'BEGIN {printf "%.2f", y / d}')")
+    for l in "${paths[@]}"; do bad=$((bad + BAD[$l,$r])); done
+  done
+  echo "- yarp / direct by round: ${yd[*]}"
+  echo "- **gateway / bare YARP: $(printf '%s\n' "${ratios[@]}" | median | awk '{printf "%.2f", $1}')x median** of the rounds' ${ratios[*]} (target >= 0.75x)"
+  echo "- **gateway p99 - YARP p99: $(printf '%s\n' "${p99s[@]}" | median | awk '{printf "%+.2f", $1}') ms median** of the rounds' ${p99s[*]} ms (target <= +2 ms)"
+  echo "- server CPU per call by round, gateway / YARP and (gateway + database) / YARP: ${cpus[*]}"
+  echo "- non-2xx responses and socket errors, all runs: $bad"
   read -r CALLS_AUDITED CALL_RECORDS <<<"$AUDITED"
   echo "- gateway calls in the audit ledger: $CALLS_AUDITED, in $CALL_RECORDS records"
 } | tee "$W/results.md"

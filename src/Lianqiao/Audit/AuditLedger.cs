@@ -19,6 +19,13 @@ public sealed class AuditLedgerOptions
     /// steady load a commit carries a few dozen (bench/gateway/README.md), so the bound only bites when the database lags.
     /// </summary>
     public int MaxUnsettledItems { get; set; } = 256;
+
+    /// <summary>
+    /// How long the audit writer lets a batch of gateway-call items (that nobody waits for) gather more before it commits.
+    /// Fewer, larger commits cost the database and the writer less; what a crash can lose stays bounded by
+    /// <see cref="MaxUnsettledItems"/>. Zero: commit at once.
+    /// </summary>
+    public TimeSpan ItemLinger { get; set; } = TimeSpan.FromMilliseconds(5);
 }
 
 /// <summary>What one sealing run did; <see cref="Refused"/> when the chain's end does not match its signed head.</summary>
@@ -355,6 +362,7 @@ internal static class AuditLedgerModule
             .Validate(o => o.SealInterval > TimeSpan.Zero, "Lianqiao:Audit:SealInterval must be positive")
             .Validate(o => o.MaxRecordsPerSeal is > 0 and <= 10_000, "Lianqiao:Audit:MaxRecordsPerSeal must be 1..10000")
             .Validate(o => o.MaxUnsettledItems is >= 0 and <= 100_000, "Lianqiao:Audit:MaxUnsettledItems must be 0..100000")
+            .Validate(o => o.ItemLinger >= TimeSpan.Zero && o.ItemLinger <= TimeSpan.FromSeconds(1), "Lianqiao:Audit:ItemLinger must be 0..1 s")
             .ValidateOnStart();
         services.AddScoped<AuditLedger>();
         services.AddSingleton<IScheduledJob, AuditSealJob>();

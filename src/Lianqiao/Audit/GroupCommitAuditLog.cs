@@ -48,6 +48,11 @@ public interface IAuditLog
 /// without turning every request into its own fsync.
 /// The writer loop starts on first use, so start-up work (seeding, the CLI) is audited before the host runs.
 /// <para>
+/// A batch of nothing but items nobody waits for lingers up to <see cref="AuditLedgerOptions.ItemLinger"/> for more before it
+/// commits, unless something that waits is queued: under a busy gateway a commit then carries a few hundred calls rather
+/// than a few dozen, and the database and the writer wake far less often (bench/gateway/README.md).
+/// </para>
+/// <para>
 /// The loop runs on a thread of its own with blocking database calls: when the database answers, the kernel wakes this
 /// thread directly, where an async loop waited in the thread pool's queue behind the requests it holds up. Under a
 /// busy gateway that queue is where a commit's latency went (bench/gateway/README.md).
@@ -60,6 +65,9 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     readonly Lock startLock = new();
     readonly int maxUnsettledItems = options.Value.MaxUnsettledItems;
+    readonly TimeSpan itemLinger = options.Value.ItemLinger;
+    // Set when something that waits for its commit is queued (a record, an item past the bound, a settle marker): it ends a linger.
+    readonly ManualResetEventSlim waiterQueued = new(false, spinCount: 0);
     Task? loop;
     // Items queued and not yet committed or failed (IAuditLog.WriteItemAsync); the writer takes a batch's items off after its commit.
     int unsettledItems;
@@ -104,7 +112,9 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
             if (pending.Group is not null) Interlocked.Decrement(ref unsettledItems);
             throw new InvalidOperationException("The audit log is shut down.");
         }
-        return pending.Committed?.Task ?? Task.CompletedTask;
+        if (pending.Committed is null) return Task.CompletedTask;
+        waiterQueued.Set();
+        return pending.Committed.Task;
     }
 
     void EnsureStarted()
@@ -139,7 +149,14 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
             while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 batch.Clear();
-                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item)) batch.Add(item);
+                // Reset before draining: a waiter queued after the drain sets it again and cuts the linger short.
+                waiterQueued.Reset();
+                Drain(batch);
+                if (itemLinger > TimeSpan.Zero && batch.Count < MaxBatch && !batch.Exists(p => p.Committed is not null))
+                {
+                    waiterQueued.Wait(itemLinger);
+                    Drain(batch);
+                }
                 Commit(batch);
             }
         }
@@ -148,6 +165,11 @@ internal sealed partial class GroupCommitAuditLog(IServiceScopeFactory scopes, T
             pgWriter?.Dispose();
             pgWriter = null;
         }
+    }
+
+    void Drain(List<Pending> batch)
+    {
+        while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item)) batch.Add(item);
     }
 
     void Commit(List<Pending> batch)

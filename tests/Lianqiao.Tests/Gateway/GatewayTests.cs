@@ -568,6 +568,7 @@ public sealed class GatewayTests(GatewayServer server) : IClassFixture<GatewaySe
         using var app = await server.AppAsync();
         var log = server.App.Services.GetRequiredService<Lianqiao.Audit.IAuditLog>();
         Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/gateway/{slug}/echo/1")).StatusCode);
+        await log.SettleAsync();
 
         var postgres = server.PostgresConnectionString is not null;
         await server.ExecuteSqlAsync(postgres
