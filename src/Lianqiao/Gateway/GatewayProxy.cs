@@ -166,7 +166,7 @@ internal sealed partial class GatewayProxy(
 
         // The grant comes first: without one a caller learns nothing, not even whether the service exists.
         var grant = GrantService.FindRemembered(cache, time, caller, call.ResourceId, GrantKind.Service)
-            ?? await http.RequestServices.GetRequiredService<GrantService>().FindActiveRecentAsync(caller, call.ResourceId, GrantKind.Service, ct);
+            ?? await http.RequestServices.GetRequiredService<GrantService>().RememberActiveAsync(caller, call.ResourceId, GrantKind.Service, ct);
         if (grant is null)
             return (Problems.Forbidden("No active service grant on this resource for this key."), false);
         if (!grant.AllowsCall(http.Request.Method, call.Path))

@@ -186,22 +186,24 @@ internal sealed class AllowListCache(IServiceScopeFactory scopes, TimeProvider t
     volatile Snapshot? current;
     readonly SemaphoreSlim refresh = new(1, 1);
 
-    sealed record Snapshot(AllowList List, DateTimeOffset ReadAt);
+    sealed record Snapshot(AllowList List, Freshness Freshness);
 
+    /// <summary>The list, read at most <see cref="MaxAge"/> ago; past half of it one call re-reads it while the others go on (<see cref="Freshness"/>).</summary>
     public async ValueTask<AllowList> GetAsync(CancellationToken ct)
     {
         var snap = current;
-        if (snap is not null && time.GetUtcNow() - snap.ReadAt < MaxAge) return snap.List;
+        if (snap is not null && snap.Freshness.Serves(time.GetUtcNow(), MaxAge)) return snap.List;
         await refresh.WaitAsync(ct);
         try
         {
-            snap = current;
-            if (snap is not null && time.GetUtcNow() - snap.ReadAt < MaxAge) return snap.List;
+            // Re-read by another call while this one waited: use that.
+            if (current is { } other && other != snap && time.GetUtcNow() - other.Freshness.ReadAt < MaxAge) return other.List;
+            var readAt = time.GetUtcNow();
             await using var scope = scopes.CreateAsyncScope();
             var patterns = await scope.ServiceProvider.GetRequiredService<LianqiaoDb>().Set<UpstreamAllowEntry>().AsNoTracking()
                 .Select(e => e.Pattern).ToListAsync(ct);
             var list = new AllowList(patterns);
-            current = new Snapshot(list, time.GetUtcNow());
+            current = new Snapshot(list, new Freshness(readAt));
             return list;
         }
         finally

@@ -25,11 +25,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
     /// <summary>A key as this node resolved it; its identity is shared by the requests it signs in (see <see cref="KeyIdentity"/>).</summary>
-    sealed record ResolvedKey(Guid KeyId, DateTimeOffset ExpiresAt, KeyIdentity Identity);
+    sealed record ResolvedKey(Guid KeyId, DateTimeOffset ExpiresAt, KeyIdentity Identity, Freshness Freshness);
 
-    /// <summary>The key behind the cache key as this node resolved it less than <see cref="CacheFor"/> ago, unless it has expired since.</summary>
+    /// <summary>
+    /// The key behind the cache key as this node resolved it less than <see cref="CacheFor"/> ago, unless it has expired
+    /// since; null too for the one request that is to re-read it (<see cref="Freshness"/>).
+    /// </summary>
     static ResolvedKey? Remembered(IMemoryCache cache, string cacheKey, DateTimeOffset now) =>
-        cache.TryGetValue(cacheKey, out ResolvedKey? resolved) && resolved!.ExpiresAt > now ? resolved : null;
+        cache.TryGetValue(cacheKey, out ResolvedKey? resolved) && resolved!.ExpiresAt > now && resolved.Freshness.Serves(now, CacheFor) ? resolved : null;
 
     const string CachePrefix = "apikey:";
 
@@ -65,12 +68,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         var now = time.GetUtcNow();
         if (Remembered(cache, CacheKey(hash), now) is { } resolved) return Success(resolved.KeyId, resolved.Identity);
         var key = await Db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail("unknown key");
-        if (key.RevokedAt is not null) return AuthenticateResult.Fail("revoked key");
-        if (key.ExpiresAt <= now) return AuthenticateResult.Fail("expired key");
+        // A re-read that finds the key gone, revoked or expired drops what this node remembers of it.
+        if (key is null) return Forget(hash, "unknown key");
+        if (key.RevokedAt is not null) return Forget(hash, "revoked key");
+        if (key.ExpiresAt <= now) return Forget(hash, "expired key");
 
         var identity = await BuildIdentityAsync(key);
-        if (identity is null) return AuthenticateResult.Fail("key owner no longer exists");
+        if (identity is null) return Forget(hash, "key owner no longer exists");
 
         // Throttled so a busy key costs one write a minute, not one per request.
         if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
@@ -79,8 +83,14 @@ internal sealed class ApiKeyAuthenticationHandler(
             await Db.Set<ApiKey>().Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < stale))
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
         }
-        cache.Set(CacheKey(hash), new ResolvedKey(key.Id, key.ExpiresAt, identity), CacheFor);
+        cache.Set(CacheKey(hash), new ResolvedKey(key.Id, key.ExpiresAt, identity, new Freshness(now)), CacheFor);
         return Success(key.Id, identity);
+    }
+
+    AuthenticateResult Forget(string hash, string failure)
+    {
+        cache.Remove(CacheKey(hash));
+        return AuthenticateResult.Fail(failure);
     }
 
     /// <summary>
@@ -93,7 +103,10 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         // The key as a span: no string of it, nor of its hash, before the one cache key.
         var key = KeyOf(context.Request);
-        if (key.IsEmpty || Remembered(cache, CacheKeyOf(key), time.GetUtcNow()) is not { } resolved) return false;
+        var now = time.GetUtcNow();
+        // Never takes the re-read on itself: a request that is to re-read goes through the middleware to the handler.
+        if (key.IsEmpty || !cache.TryGetValue(CacheKeyOf(key), out ResolvedKey? resolved) || resolved!.ExpiresAt <= now
+            || !resolved.Freshness.ServesWithoutReRead(now, CacheFor)) return false;
         context.Items[typeof(ApiKey)] = resolved.KeyId;
         context.User = new ClaimsPrincipal(resolved.Identity);
         return true;

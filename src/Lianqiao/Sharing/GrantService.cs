@@ -20,24 +20,37 @@ public sealed class GrantService(LianqiaoDb db, IAuditLog audit, TimeProvider ti
         $"grant:{principalKind}:{principalId}:{kind}:{resourceId}";
 
     /// <summary>
-    /// <see cref="FindActiveAsync"/>, remembered on this node for at most <see cref="RecentFor"/>. Only found grants are
-    /// remembered, so a new grant works at once. The returned grant is shared: read it, never change it.
+    /// <see cref="FindActiveAsync"/>, remembered on this node for at most <see cref="RecentFor"/> (re-read past half of it
+    /// by one caller while the others go on, <see cref="Freshness"/>). Only found grants are remembered, so a new grant
+    /// works at once. The returned grant is shared: read it, never change it.
     /// </summary>
-    public async ValueTask<Grant?> FindActiveRecentAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
+    public async ValueTask<Grant?> FindActiveRecentAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct) =>
+        FindRemembered(cache, time, caller, resourceId, kind) ?? await RememberActiveAsync(caller, resourceId, kind, ct);
+
+    /// <summary>Reads the active grant and remembers it on this node; a grant no longer active is forgotten.</summary>
+    public async Task<Grant?> RememberActiveAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
     {
-        if (FindRemembered(cache, time, caller, resourceId, kind) is { } remembered) return remembered;
         var key = CacheKey(caller.Kind, caller.Id, resourceId, kind);
+        var readAt = time.GetUtcNow();
         var grant = await FindActiveAsync(caller, resourceId, kind, ct);
-        if (grant is not null) cache.Set(key, grant, RecentFor);
+        if (grant is not null) cache.Set(key, new RememberedGrant(grant, new Freshness(readAt)), RecentFor);
+        else cache.Remove(key);
         return grant;
     }
 
+    sealed record RememberedGrant(Grant Grant, Freshness Freshness);
+
     /// <summary>
     /// The grant <see cref="FindActiveRecentAsync"/> remembers on this node, if any, without a database context: a caller
-    /// that finds it here (the gateway) leases no context for the call.
+    /// that finds it here (the gateway) leases no context for the call. Null too for the one caller that is to re-read it
+    /// (<see cref="RememberActiveAsync"/>).
     /// </summary>
-    internal static Grant? FindRemembered(IMemoryCache cache, TimeProvider time, Caller caller, string resourceId, GrantKind kind) =>
-        cache.TryGetValue(CacheKey(caller.Kind, caller.Id, resourceId, kind), out Grant? remembered) && remembered!.ExpiresAt > time.GetUtcNow() ? remembered : null;
+    internal static Grant? FindRemembered(IMemoryCache cache, TimeProvider time, Caller caller, string resourceId, GrantKind kind)
+    {
+        if (!cache.TryGetValue(CacheKey(caller.Kind, caller.Id, resourceId, kind), out RememberedGrant? remembered)) return null;
+        var now = time.GetUtcNow();
+        return remembered!.Grant.ExpiresAt > now && remembered.Freshness.Serves(now, RecentFor) ? remembered.Grant : null;
+    }
 
     /// <summary>The caller's active grant on a resource, of a kind; null when it has none (or only revoked/expired ones).</summary>
     public async Task<Grant?> FindActiveAsync(Caller caller, string resourceId, GrantKind kind, CancellationToken ct)
