@@ -1,4 +1,4 @@
 using Lianqiao.Cli;
 
-BulkRuntime.RestartIfBulkVerb(args);
+VerbRuntime.RestartWithVerbSettings(args);
 return await LianqiaoCli.RunAsync(args);
