@@ -17,19 +17,14 @@ internal sealed class Freshness(DateTimeOffset readAt)
     /// <summary>
     /// True when this caller may use the copy: younger than half of <paramref name="maxAge"/>, or younger than
     /// <paramref name="maxAge"/> while another caller re-reads it. False for the one caller that is to re-read it, and
-    /// for everyone once it is <paramref name="maxAge"/> old.
+    /// for everyone once it is <paramref name="maxAge"/> old. A caller that cannot re-read (<paramref name="mayReRead"/>
+    /// false) never takes the re-read on itself: past half the age it is served only once another caller has taken it.
     /// </summary>
-    public bool Serves(DateTimeOffset now, TimeSpan maxAge)
+    public bool Serves(DateTimeOffset now, TimeSpan maxAge, bool mayReRead = true)
     {
         var age = now - ReadAt;
         if (age >= maxAge) return false;
-        return age < maxAge / 2 || Interlocked.Exchange(ref reReading, 1) == 1;
-    }
-
-    /// <summary>As <see cref="Serves"/>, but never takes the re-read on itself: for a caller that cannot re-read.</summary>
-    public bool ServesWithoutReRead(DateTimeOffset now, TimeSpan maxAge)
-    {
-        var age = now - ReadAt;
-        return age < maxAge && (age < maxAge / 2 || Volatile.Read(ref reReading) == 1);
+        if (age < maxAge / 2) return true;
+        return mayReRead ? Interlocked.Exchange(ref reReading, 1) == 1 : Volatile.Read(ref reReading) == 1;
     }
 }

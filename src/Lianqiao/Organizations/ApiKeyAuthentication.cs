@@ -29,10 +29,11 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     /// <summary>
     /// The key behind the cache key as this node resolved it less than <see cref="CacheFor"/> ago, unless it has expired
-    /// since; null too for the one request that is to re-read it (<see cref="Freshness"/>).
+    /// since; null too for the one request that is to re-read it (<see cref="Freshness"/>, <paramref name="mayReRead"/>).
     /// </summary>
-    static ResolvedKey? Remembered(IMemoryCache cache, string cacheKey, DateTimeOffset now) =>
-        cache.TryGetValue(cacheKey, out ResolvedKey? resolved) && resolved!.ExpiresAt > now && resolved.Freshness.Serves(now, CacheFor) ? resolved : null;
+    static ResolvedKey? Remembered(IMemoryCache cache, string cacheKey, DateTimeOffset now, bool mayReRead = true) =>
+        cache.TryGetValue(cacheKey, out ResolvedKey? resolved) && resolved!.ExpiresAt > now && resolved.Freshness.Serves(now, CacheFor, mayReRead)
+            ? resolved : null;
 
     const string CachePrefix = "apikey:";
 
@@ -103,10 +104,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         // The key as a span: no string of it, nor of its hash, before the one cache key.
         var key = KeyOf(context.Request);
-        var now = time.GetUtcNow();
         // Never takes the re-read on itself: a request that is to re-read goes through the middleware to the handler.
-        if (key.IsEmpty || !cache.TryGetValue(CacheKeyOf(key), out ResolvedKey? resolved) || resolved!.ExpiresAt <= now
-            || !resolved.Freshness.ServesWithoutReRead(now, CacheFor)) return false;
+        if (key.IsEmpty || Remembered(cache, CacheKeyOf(key), time.GetUtcNow(), mayReRead: false) is not { } resolved) return false;
         context.Items[typeof(ApiKey)] = resolved.KeyId;
         context.User = new ClaimsPrincipal(resolved.Identity);
         return true;

@@ -317,7 +317,7 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
 
         // Commits are held up behind a transaction that holds the audit table: nothing written now can commit.
         await using var blocker = await server.OpenConnectionAsync();
-        await ExecuteAsync(blocker, server.PostgresConnectionString is null ? "BEGIN IMMEDIATE" : "BEGIN; LOCK TABLE audit_records IN EXCLUSIVE MODE");
+        await LianqiaoServer.ExecuteAsync(blocker, server.PostgresConnectionString is null ? "BEGIN IMMEDIATE" : "BEGIN; LOCK TABLE audit_records IN EXCLUSIVE MODE");
         Task past;
         try
         {
@@ -330,20 +330,13 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
         }
         finally
         {
-            await ExecuteAsync(blocker, "COMMIT");
+            await LianqiaoServer.ExecuteAsync(blocker, "COMMIT");
         }
 
         await past.WaitAsync(TimeSpan.FromSeconds(30));
         await log.SettleAsync();
         var items = (await server.AuditAsync("test.unsettled")).SelectMany(r => AuditItems.Read(r.Detail!)).Select(i => i.GetProperty("n").GetInt32());
         Assert.Equal(Enumerable.Range(0, bound + 1), items.Order());
-    }
-
-    static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
@@ -591,24 +584,12 @@ public sealed class AuditLedgerTests(LedgerServer server) : IClassFixture<Ledger
     /// <summary>Raw SQL behind the application's back; on PostgreSQL as the superuser, past the append-only triggers.</summary>
     async Task TamperAsync(string sql)
     {
-        if (server.PostgresConnectionString is { } pg)
-        {
-            await using var connection = new NpgsqlConnection(pg);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SET session_replication_role = replica; " + sql, connection);
-            Assert.True(await command.ExecuteNonQueryAsync() > 0, sql);
-            return;
-        }
-        // A plain command, not ExecuteSqlRaw: that formats the text, and a record's JSON holds braces.
-        var changed = await server.InScopeAsync(async sp =>
-        {
-            var connection = sp.GetRequiredService<LianqiaoDb>().Database.GetDbConnection();
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            return await command.ExecuteNonQueryAsync();
-        });
-        Assert.True(changed > 0, sql);
+        // A plain command, not ExecuteSqlRaw: that formats the text, and a record's JSON holds braces. On PostgreSQL as the
+        // superuser with the append-only triggers bypassed.
+        await using var connection = await server.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = (server.PostgresConnectionString is null ? "" : "SET session_replication_role = replica; ") + sql;
+        Assert.True(await command.ExecuteNonQueryAsync() > 0, sql);
     }
 
     static string Literal(string? value) => value is null ? "NULL" : "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";

@@ -13,14 +13,14 @@ public sealed class FreshnessTests
     {
         var copy = new Freshness(ReadAt);
         Assert.All(Enumerable.Range(0, 5), _ => Assert.True(copy.Serves(ReadAt.AddMilliseconds(499), MaxAge)));
-        Assert.True(copy.ServesWithoutReRead(ReadAt.AddMilliseconds(499), MaxAge));
+        Assert.True(copy.Serves(ReadAt.AddMilliseconds(499), MaxAge, mayReRead: false));
 
         var later = ReadAt.AddMilliseconds(500);
         // Nobody has taken the re-read yet: a caller that cannot re-read does not use it, nor take it.
-        Assert.False(copy.ServesWithoutReRead(later, MaxAge));
+        Assert.False(copy.Serves(later, MaxAge, mayReRead: false));
         var answers = Enumerable.Range(0, 100).AsParallel().Select(_ => copy.Serves(later, MaxAge)).ToList();
         Assert.Equal(1, answers.Count(served => !served));
-        Assert.True(copy.ServesWithoutReRead(later, MaxAge));
+        Assert.True(copy.Serves(later, MaxAge, mayReRead: false));
     }
 
     [Fact]
@@ -30,6 +30,6 @@ public sealed class FreshnessTests
         Assert.False(copy.Serves(ReadAt.AddMilliseconds(600), MaxAge)); // this caller re-reads
         Assert.True(copy.Serves(ReadAt.AddMilliseconds(999), MaxAge));
         Assert.False(copy.Serves(ReadAt + MaxAge, MaxAge));
-        Assert.False(copy.ServesWithoutReRead(ReadAt + MaxAge, MaxAge));
+        Assert.False(copy.Serves(ReadAt + MaxAge, MaxAge, mayReRead: false));
     }
 }

@@ -188,6 +188,12 @@ public class LianqiaoServer : IAsyncLifetime
     public async Task ExecuteSqlAsync(string sql)
     {
         await using var connection = await OpenConnectionAsync();
+        await ExecuteAsync(connection, sql);
+    }
+
+    /// <summary>Runs one raw statement on an open connection (one that holds a transaction, say).</summary>
+    public static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
+    {
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();
